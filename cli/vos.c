@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vos: start a command in a new view (`vos run`), report kernel features
+ * (`vos features`). Installed also as `umview`, taking umview's flags. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "vos-features.h"
+#include "../daemon/filter.h"
+#include "../daemon/launcher.h"
+#include "../daemon/options.h"
+#include "../daemon/supervisor.h"
+#include "../daemon/util.h"
+#include "../daemon/view.h"
+
+#define MAX_PRELOAD 64
+
+static const char *arg_services[MAX_PRELOAD];
+static size_t arg_n_services;
+static bool arg_no_nesting;
+static const char *arg_log_file;
+static bool arg_verbose;
+
+static void run_usage(FILE *to, const char *prog)
+{
+	fprintf(to,
+		"Usage: %s [OPTIONS] [--] COMMAND [ARGS...]\n"
+		"Run COMMAND in a new view.\n\n"
+		"  -p, --service NAME[,OPT=VAL...]  load service NAME first (repeatable)\n"
+		"  -x, --nonesting                  a vos run inside this view makes a\n"
+		"                                   separate, stacked view\n"
+		"  -o, --output FILE                write the supervisor's debug log to FILE\n"
+		"  -v, --verbose                    write the debug log to stderr\n"
+		"  -n, --nokmulti, --nokvm          accepted for umview compatibility; no effect\n"
+		"  -h, --help                       show this help\n\n"
+		"The exit status is COMMAND's (128+N if it was killed by signal N).\n", prog);
+}
+
+static int parse_run_args(int argc, char **argv, const char *prog)
+{
+	static const struct option longopts[] = {
+		{ "service", required_argument, NULL, 'p' },
+		{ "nonesting", no_argument, NULL, 'x' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "nokmulti", no_argument, NULL, 'K' },
+		{ "nokvm", no_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+	optind = 1;
+	opterr = 0; /* our own one-line messages below */
+	/* '+': options end at the command, as in umview. */
+	while ((c = getopt_long(argc, argv, "+:p:xo:vnh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': {
+			char *name;
+			struct option_list *opts;
+			if (service_spec_parse(optarg, &name, &opts) < 0) {
+				fprintf(stderr, "%s: malformed service '%s': expected NAME[,OPT=VAL...] with NAME of lowercase letters, digits and '_'\n",
+					prog, optarg);
+				return -EINVAL;
+			}
+			free(name);
+			option_list_free(opts);
+			if (arg_n_services == MAX_PRELOAD) {
+				fprintf(stderr, "%s: too many -p options (at most %d)\n", prog, MAX_PRELOAD);
+				return -EINVAL;
+			}
+			arg_services[arg_n_services++] = optarg;
+			break;
+		}
+		case 'x':
+			arg_no_nesting = true;
+			break;
+		case 'o':
+			arg_log_file = optarg;
+			break;
+		case 'v':
+			arg_verbose = true;
+			break;
+		case 'n':
+		case 'K':
+		case 'M':
+			break; /* umview's kernel extensions do not exist any more */
+		case 'h':
+			run_usage(stdout, prog);
+			exit(0);
+		case ':':
+			fprintf(stderr, "%s: option '%s' needs an argument\n", prog, argv[optind - 1]);
+			return -EINVAL;
+		default:
+			fprintf(stderr, "%s: unrecognized option '%s' (try '%s --help')\n", prog, argv[optind - 1], prog);
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "%s: no command given: usage: %s [OPTIONS] -- COMMAND [ARGS...]\n", prog, prog);
+		return -EINVAL;
+	}
+	return optind;
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+static int cmd_run(int argc, char **argv, const char *prog)
+{
+	int first = parse_run_args(argc, argv, prog);
+	if (first < 0)
+		return 2;
+
+	FILE *debug = NULL;
+	if (arg_log_file) {
+		debug = fopen(arg_log_file, "we");
+		if (!debug) {
+			fprintf(stderr, "%s: cannot open log file %s: %s\n", prog, arg_log_file, strerror(errno));
+			return 2;
+		}
+	} else if (arg_verbose) {
+		debug = stderr;
+	}
+
+	struct supervisor sup;
+	supervisor_init(&sup, debug);
+
+	struct vos_view *view;
+	if (view_new(&sup, 1, &view) < 0) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return 1;
+	}
+	/* Services given with -p load before the command exists, so a bad
+	 * one stops everything before anything runs. */
+	const char *search = getenv("VOS_SERVICE_PATH");
+	for (size_t i = 0; i < arg_n_services; i++) {
+		_cleanup_free_ char *spec = strdup(arg_services[i]);
+		if (!spec)
+			return 1;
+		char *options = strchr(spec, ',');
+		if (options)
+			*options++ = '\0';
+		char error[512] = "";
+		if (view_add_service(view, spec, options, search, error, sizeof(error)) < 0) {
+			fprintf(stderr, "%s: %s\n", prog, error);
+			view_free(view);
+			return 1;
+		}
+	}
+
+	scmp_filter_ctx filter;
+	int r = filter_build(&filter);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot build the seccomp filter: %s\n", prog, strerror(-r));
+		view_free(view);
+		return 1;
+	}
+
+	/* Signals are read from a signalfd by the supervisor; block them
+	 * before any child exists (children restore the default mask). */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	struct launch_config cfg = {
+		.argv = argv + first,
+		.user_namespace = geteuid() != 0,
+	};
+	struct launched_view launched;
+	const char *error;
+	r = launcher_start(&cfg, filter, &launched, &error);
+	seccomp_release(filter);
+	if (r < 0) {
+		view_free(view);
+		if (error && streq(error, "exec")) {
+			fprintf(stderr, "%s: %s: %s\n", prog, argv[first], strerror(-r));
+			return r == -ENOENT ? 127 : 126;
+		}
+		fprintf(stderr, "%s: %s: %s\n", prog, error ? error : "cannot start the view", strerror(-r));
+		return 1;
+	}
+	view_attach(view, &launched);
+
+	int status = supervisor_run_view(&sup, view);
+	view_free(view);
+	if (status < 0) {
+		fprintf(stderr, "%s: supervisor failed: %s\n", prog, strerror(-status));
+		return 1;
+	}
+	return exit_code(status);
+}
+
+static void usage(FILE *to)
+{
+	fprintf(to,
+		"Usage: vos COMMAND [ARGS...]\n\n"
+		"Commands:\n"
+		"  run [OPTIONS] [--] CMD [ARGS...]  run CMD in a new view (see vos run --help)\n"
+		"  features                          show the kernel features vos detects and uses\n"
+		"  version                           show the version\n"
+		"  help                              show this help\n");
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_free_ char *copy = strdup(argv[0]);
+	const char *name = copy ? basename(copy) : "vos";
+
+	if (streq(name, "umview"))
+		return cmd_run(argc, argv, "umview");
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (streq(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1, "vos run");
+	if (streq(cmd, "features"))
+		return features_print(stdout);
+	if (streq(cmd, "version") || streq(cmd, "--version")) {
+		printf("vos %s\n", VOS_VERSION);
+		return 0;
+	}
+	if (streq(cmd, "help") || streq(cmd, "--help") || streq(cmd, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "vos: unknown command '%s' (try 'vos help')\n", cmd);
+	return 2;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The seccomp filter of a view: which syscalls go to the supervisor. */
+#pragma once
+
+#include <seccomp.h>
+#include <stddef.h>
+
+/* Syscalls trapped in every view, by name: the mount family, so services
+ * can claim their mount types and nothing mount-related bypasses the
+ * supervisor. Everything not listed (and not a view-control prctl) is
+ * allowed and runs at native speed. */
+extern const char *const filter_trapped_syscalls[];
+extern const size_t filter_trapped_syscalls_count;
+
+/* Build the filter: default allow, trapped calls notify the listener, the
+ * view-control prctl notifies, calls from a foreign ABI (ia32, x32) kill
+ * the process. NO_NEW_PRIVS is set on load. Returns 0 or -errno. */
+int filter_build(scmp_filter_ctx *ret);
+
+/* Load `ctx` into the calling process and return the listener fd, or -errno. */
+int filter_load(scmp_filter_ctx ctx);

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "fuse-device.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEVICE_DEFAULT_MAX_IO (128 * 1024)
+
+static struct device_node *node_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static void device_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct device_node *node = userdata;
+	uint32_t max = node->desc->max_io ? node->desc->max_io : DEVICE_DEFAULT_MAX_IO;
+	if (max < conn->max_write)
+		conn->max_write = max;
+	/* Truncation arrives as a separate setattr (ignored by devices), so
+	 * open sees the flags a character device would (no O_TRUNC). */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+}
+
+static void fill_stat(const struct device_node *node, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = FUSE_ROOT_ID;
+	st->st_mode = S_IFREG | 0600;
+	st->st_nlink = 1;
+	st->st_uid = node->uid;
+	st->st_gid = node->gid;
+	st->st_blksize = 4096;
+	if (node->desc->ops->size)
+		st->st_size = (off_t)node->desc->ops->size(node->dev);
+	st->st_blocks = (st->st_size + 511) / 512;
+}
+
+static void device_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	if (ino != FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	struct stat st;
+	fill_stat(node_of(req), &st);
+	fuse_reply_attr(req, &st, 1.0);
+}
+
+/* Truncation (shell `>` redirections, dd without conv=notrunc) and time
+ * updates do not change a device: report its attributes unchanged. */
+static void device_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+			   struct fuse_file_info *fi)
+{
+	(void)attr;
+	(void)to_set;
+	device_getattr(req, ino, fi);
+}
+
+static void device_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, ENOTDIR);
+}
+
+static void device_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	struct device_node *node = node_of(req);
+	uint64_t handle = 0;
+	if (node->desc->ops->open) {
+		int r = node->desc->ops->open(node->dev, fi->flags, &handle);
+		if (r < 0) {
+			fuse_reply_err(req, -r);
+			return;
+		}
+	}
+	fi->fh = handle;
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	fuse_reply_open(req, fi);
+}
+
+static void device_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi)
+{
+	(void)ino;
+	struct device_node *node = node_of(req);
+	char *buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ssize_t n = node->desc->ops->read(node->dev, fi->fh, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void device_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+			 off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	struct device_node *node = node_of(req);
+	ssize_t n = node->desc->ops->write(node->dev, fi->fh, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void device_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	struct device_node *node = node_of(req);
+	int r = 0;
+	if (node->desc->ops->release)
+		r = node->desc->ops->release(node->dev, fi->fh, fi->flags);
+	fuse_reply_err(req, r < 0 ? -r : 0);
+}
+
+static void device_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void device_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void device_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
+			 struct fuse_file_info *fi, unsigned flags, const void *in_buf,
+			 size_t in_bufsz, size_t out_bufsz)
+{
+	(void)ino;
+	struct device_node *node = node_of(req);
+	if (flags & FUSE_IOCTL_COMPAT || !node->desc->ops->ioctl) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	void *out = out_bufsz ? calloc(1, out_bufsz) : NULL;
+	if (out_bufsz && !out) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	int r = node->desc->ops->ioctl(node->dev, fi->fh, cmd, arg, in_buf, in_bufsz, out, out_bufsz);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_ioctl(req, r, out, out_bufsz);
+	free(out);
+}
+
+const struct fuse_lowlevel_ops device_node_ops = {
+	.init = device_init,
+	.lookup = device_lookup,
+	.getattr = device_getattr,
+	.setattr = device_setattr,
+	.open = device_open,
+	.read = device_read,
+	.write = device_write,
+	.flush = device_flush,
+	.release = device_release,
+	.fsync = device_fsync,
+	.ioctl = device_ioctl,
+};
+
+void device_node_free(struct device_node *node)
+{
+	if (!node)
+		return;
+	if (node->desc->ops->destroy)
+		node->desc->ops->destroy(node->dev);
+	free(node);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Serving one kernel FUSE connection (a /dev/fuse fd the view helper opened
+ * and mounted) with a libfuse3 low-level session on its own threads. */
+#pragma once
+
+#include <stddef.h>
+
+#include <vos/service.h>
+
+struct fuse_server;
+
+/* Called once from the server's thread when the connection has ended
+ * (unmounted, aborted, or the view is gone). */
+typedef void (*fuse_server_end_fn)(void *ctx);
+
+/* Takes ownership of `fuse_fd`. Returns 0 or -errno. */
+int fuse_server_start(int fuse_fd, const struct fuse_lowlevel_ops *ops, size_t ops_size,
+		      void *userdata, fuse_server_end_fn on_end, void *ctx,
+		      struct fuse_server **ret);
+
+/* Wait up to `timeout_ms` for a server whose connection is ending (the
+ * mount is gone or the view's mount namespace died), then free it.
+ * Returns 0, or -ETIMEDOUT and leaves the server running. */
+int fuse_server_join(struct fuse_server *server, int timeout_ms);

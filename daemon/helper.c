@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "helper.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* A tmpfs that exists only in the helper (a detached mount): it holds the
+ * upper layers of the overlays that make missing mount targets exist in
+ * the view without creating anything on the host. */
+static int staging_fd = -1;
+static unsigned staging_count;
+
+/* The overlays made so far (their st_dev), so a directory gets one only once. */
+#define OVERLAY_MAX 256
+static dev_t overlay_devs[OVERLAY_MAX];
+static unsigned overlay_count;
+
+static bool is_our_overlay(int dir)
+{
+	struct stat st;
+	if (fstat(dir, &st) < 0)
+		return false;
+	for (unsigned i = 0; i < overlay_count; i++)
+		if (overlay_devs[i] == st.st_dev)
+			return true;
+	return false;
+}
+
+static int open_in_process(pid_t pid, const char *path, int flags)
+{
+	char base[64];
+	snprintf(base, sizeof(base), "/proc/%d/%s", pid, path[0] == '/' ? "root" : "cwd");
+	_cleanup_close_ int dirfd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	struct open_how how = {
+		.flags = (uint64_t)flags | O_CLOEXEC,
+		.resolve = path[0] == '/' ? RESOLVE_IN_ROOT : 0,
+	};
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+static int staging_ensure(void)
+{
+	if (staging_fd >= 0)
+		return 0;
+	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+	if (mnt < 0)
+		return -errno;
+	staging_fd = mnt;
+	return 0;
+}
+
+/* Make `dir` (an O_PATH fd) writable in the view only: an overlay whose
+ * lower layer is the directory itself and whose upper layer lives in the
+ * staging tmpfs. */
+static int overlay_directory(int dir)
+{
+	int r = staging_ensure();
+	if (r < 0)
+		return r;
+
+	char name[32];
+	snprintf(name, sizeof(name), "%u", ++staging_count);
+	if (mkdirat(staging_fd, name, 0700) < 0)
+		return -errno;
+	char upper[64], work[64];
+	snprintf(upper, sizeof(upper), "%s/upper", name);
+	snprintf(work, sizeof(work), "%s/work", name);
+	if (mkdirat(staging_fd, upper, 0755) < 0 || mkdirat(staging_fd, work, 0700) < 0)
+		return -errno;
+
+	char target[64], options[256];
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", dir);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		/* userxattr keeps overlay metadata in user.* xattrs, which an
+		 * unprivileged user namespace may write on tmpfs. */
+		snprintf(options, sizeof(options),
+			 "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d/%s,workdir=/proc/self/fd/%d/%s%s",
+			 dir, staging_fd, upper, staging_fd, work, attempt == 0 ? ",userxattr" : "");
+		if (mount("vos", target, "overlay", 0, options) == 0)
+			return 0;
+	}
+	return -errno;
+}
+
+/* Open the mount target, creating it inside the view when it is missing. */
+static int open_target(pid_t pid, const char *target, mode_t root_mode)
+{
+	int fd = open_in_process(pid, target, O_PATH);
+	if (fd != -ENOENT)
+		return fd;
+
+	/* A relative target is made absolute first: the directory the caller
+	 * sits in may be the one about to be covered by an overlay, and only
+	 * a walk from the root sees the overlay. */
+	_cleanup_free_ char *absolute = NULL;
+	if (target[0] != '/') {
+		char link[64], cwd[PATH_MAX];
+		snprintf(link, sizeof(link), "/proc/%d/cwd", pid);
+		ssize_t n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n < 0)
+			return -errno;
+		cwd[n] = '\0';
+		if (cwd[0] != '/')
+			return -ENOENT; /* the cwd is unreachable from the view's root */
+		if (asprintf(&absolute, "%s/%s", n > 1 ? cwd : "", target) < 0)
+			return -ENOMEM;
+		target = absolute;
+	}
+
+	_cleanup_free_ char *copy1 = strdup(target), *copy2 = strdup(target);
+	if (!copy1 || !copy2)
+		return -ENOMEM;
+	const char *parent = dirname(copy1);
+	const char *name = basename(copy2);
+	if (streq(name, "/") || streq(name, ".") || streq(name, ".."))
+		return -ENOENT;
+
+	_cleanup_close_ int dir = open_in_process(pid, parent, O_PATH | O_DIRECTORY);
+	if (dir < 0)
+		return dir; /* a missing parent stays an error, as for mount(8) */
+	int r;
+	if (!is_our_overlay(dir)) {
+		if (overlay_count == OVERLAY_MAX)
+			return -ENOSPC;
+		if ((r = overlay_directory(dir)) < 0)
+			return r;
+	}
+
+	/* Reopen the parent by path: it now resolves to the overlay. */
+	_cleanup_close_ int merged = open_in_process(pid, parent, O_PATH | O_DIRECTORY);
+	if (merged < 0)
+		return merged;
+	struct stat st;
+	if (fstat(merged, &st) < 0)
+		return -errno;
+	if (!is_our_overlay(merged))
+		overlay_devs[overlay_count++] = st.st_dev;
+	if (S_ISDIR(root_mode))
+		r = mkdirat(merged, name, 0755);
+	else
+		r = mknodat(merged, name, S_IFREG | 0600, 0);
+	if (r < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(merged, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int do_mount_fuse(const struct helper_request *req, int *ret_fd)
+{
+	_cleanup_close_ int target = open_target(req->pid, req->target, req->root_mode);
+	if (target < 0)
+		return target;
+
+	struct stat st;
+	if (fstat(target, &st) < 0)
+		return -errno;
+	if (S_ISDIR(req->root_mode) != S_ISDIR(st.st_mode))
+		return S_ISDIR(req->root_mode) ? -ENOTDIR : -EISDIR;
+
+	_cleanup_close_ int fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fuse < 0)
+		return -errno;
+
+	char where[64], type[HELPER_FSTYPE_MAX + 8], options[256];
+	snprintf(where, sizeof(where), "/proc/self/fd/%d", target);
+	snprintf(type, sizeof(type), "fuse.%s", req->fstype);
+	snprintf(options, sizeof(options),
+		 "fd=%d,rootmode=%o,user_id=%u,group_id=%u,allow_other",
+		 fuse, (unsigned)req->root_mode, (unsigned)getuid(), (unsigned)getgid());
+	unsigned long flags = MS_NOSUID | MS_NODEV | (req->mount_flags & (MS_RDONLY | MS_NOEXEC | MS_NOATIME));
+	if (mount(req->source[0] ? req->source : req->fstype, where, type, flags, options) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fuse);
+	return 0;
+}
+
+static bool request_valid(const struct helper_request *req)
+{
+	if (req->op != HELPER_MOUNT_FUSE)
+		return false;
+	if (req->root_mode != S_IFDIR && req->root_mode != S_IFREG)
+		return false;
+	if (req->pid <= 0)
+		return false;
+	return memchr(req->target, '\0', sizeof(req->target)) && req->target[0] &&
+	       memchr(req->fstype, '\0', sizeof(req->fstype)) && req->fstype[0] &&
+	       memchr(req->source, '\0', sizeof(req->source));
+}
+
+_Noreturn void helper_main(int sock)
+{
+	/* Out of the terminal's process group: Ctrl-C is for the command. */
+	setsid();
+	signal(SIGPIPE, SIG_IGN);
+
+	static struct helper_request req;
+	for (;;) {
+		int unused[1];
+		ssize_t n = fd_recv(sock, &req, sizeof(req), unused, 0);
+		if (n <= 0)
+			_exit(0); /* the supervisor is gone: so is the view's helper */
+		struct helper_reply reply = { .result = -EINVAL };
+		int fd = -1;
+		if ((size_t)n == sizeof(req) && request_valid(&req))
+			reply.result = do_mount_fuse(&req, &fd);
+		int r = fd_send(sock, &reply, sizeof(reply), &fd, fd >= 0 ? 1 : 0);
+		if (fd >= 0)
+			close(fd);
+		if (r < 0)
+			_exit(0);
+	}
+}
+
+int helper_call(int sock, const struct helper_request *req, int *ret_fd)
+{
+	int r = fd_send(sock, req, sizeof(*req), NULL, 0);
+	if (r < 0)
+		return r == -EPIPE ? -ENOTCONN : r;
+	struct helper_reply reply;
+	int fd;
+	ssize_t n = fd_recv(sock, &reply, sizeof(reply), &fd, 1);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n != sizeof(reply)) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOTCONN;
+	}
+	if (reply.result < 0) {
+		if (fd >= 0)
+			close(fd);
+		return reply.result;
+	}
+	if (ret_fd)
+		*ret_fd = fd;
+	else if (fd >= 0)
+		close(fd);
+	return 0;
+}

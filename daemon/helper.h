@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The view helper: a small process living in the view's user and mount
+ * namespaces that does, on the supervisor's request, what the kernel only
+ * allows from inside them (FUSE mounts must be made, and /dev/fuse opened,
+ * by credentials of the view's user namespace).
+ *
+ * The request set is small and fixed; every request is one fixed-size
+ * message, every reply one `struct helper_reply` with at most one fd.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum helper_op {
+	HELPER_MOUNT_FUSE = 1, /* open /dev/fuse, mount it at target, return the fd */
+};
+
+#define HELPER_FSTYPE_MAX 64
+#define HELPER_SOURCE_MAX 256
+
+struct helper_request {
+	uint32_t op;
+	uint32_t root_mode;  /* S_IFDIR or S_IFREG: the FUSE root's type */
+	int32_t pid;         /* the target is resolved against this process's root and cwd */
+	uint32_t mount_flags; /* MS_RDONLY, MS_NOEXEC... (MS_NOSUID|MS_NODEV always added) */
+	char target[PATH_MAX];
+	char fstype[HELPER_FSTYPE_MAX]; /* mounted as fuse.<fstype> */
+	char source[HELPER_SOURCE_MAX]; /* shown as the mount's source */
+};
+
+struct helper_reply {
+	int32_t result; /* 0 or -errno */
+};
+
+/* Run the helper loop on `sock` until the supervisor closes it; never returns. */
+_Noreturn void helper_main(int sock);
+
+/* Supervisor side: send one request, wait for its reply; on success and if
+ * the request returns an fd, *ret_fd gets it. Returns 0 or -errno. */
+int helper_call(int sock, const struct helper_request *req, int *ret_fd);

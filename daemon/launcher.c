@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "launcher.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "filter.h"
+#include "helper.h"
+#include "util.h"
+
+/* What the setup child reports: its result, and with it the namespace fds. */
+struct setup_report {
+	int32_t result;
+	const char *error;
+};
+
+static int write_id_maps(uid_t uid, gid_t gid)
+{
+	char line[64];
+	int r = write_file("/proc/self/setgroups", "deny");
+	if (r < 0 && r != -ENOENT)
+		return r;
+	snprintf(line, sizeof(line), "0 %u 1\n", (unsigned)uid);
+	if ((r = write_file("/proc/self/uid_map", line)) < 0)
+		return r;
+	snprintf(line, sizeof(line), "0 %u 1\n", (unsigned)gid);
+	return write_file("/proc/self/gid_map", line);
+}
+
+static void reset_signals(void)
+{
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+}
+
+/* Runs in the setup child: create the namespaces, start the helper on
+ * `helper_sock`, send the namespace fds on `report_sock`. */
+static _Noreturn void setup_child(const struct launch_config *cfg, int report_sock, int helper_sock)
+{
+	struct setup_report rep = { 0 };
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	reset_signals();
+	int flags = CLONE_NEWNS | (cfg->user_namespace ? CLONE_NEWUSER : 0);
+	if (unshare(flags) < 0) {
+		rep.result = -errno;
+		rep.error = cfg->user_namespace ? "cannot create a user namespace (is kernel.unprivileged_userns_clone or user.max_user_namespaces 0?)"
+						: "cannot create a mount namespace";
+		goto fail;
+	}
+	if (cfg->user_namespace && (rep.result = write_id_maps(uid, gid)) < 0) {
+		rep.error = "cannot write the user namespace's id maps";
+		goto fail;
+	}
+	/* Mounts made in the view never propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+		rep.result = -errno;
+		rep.error = "cannot make the view's mounts private";
+		goto fail;
+	}
+
+	pid_t helper = fork();
+	if (helper < 0) {
+		rep.result = -errno;
+		rep.error = "cannot start the view helper";
+		goto fail;
+	}
+	if (helper == 0) {
+		close(report_sock);
+		if (helper_sock != 3) {
+			dup2(helper_sock, 3);
+			close(helper_sock);
+		}
+		close_range(4, ~0U, 0);
+		helper_main(3);
+	}
+
+	int fds[2] = {
+		cfg->user_namespace ? open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC) : -1,
+		open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC),
+	};
+	if (fds[1] < 0 || (cfg->user_namespace && fds[0] < 0)) {
+		rep.result = -errno;
+		rep.error = "cannot open the view's namespaces";
+		goto fail;
+	}
+	fd_send(report_sock, &rep, sizeof(rep), cfg->user_namespace ? fds : fds + 1,
+		cfg->user_namespace ? 2 : 1);
+	_exit(0);
+fail:
+	fd_send(report_sock, &rep, sizeof(rep), NULL, 0);
+	_exit(1);
+}
+
+/* Runs in the command's child: join the view, trap, exec. Reports the
+ * listener on `sock`, or an error message with no fd. */
+static _Noreturn void command_child(const struct launch_config *cfg, scmp_filter_ctx filter,
+				    int userns, int mntns, int sock, int exec_pipe)
+{
+	struct setup_report rep = { 0 };
+	char cwd[PATH_MAX];
+	bool have_cwd = getcwd(cwd, sizeof(cwd)) != NULL;
+
+	reset_signals();
+	if (userns >= 0 && setns(userns, CLONE_NEWUSER) < 0) {
+		rep.result = -errno;
+		rep.error = "cannot join the view's user namespace";
+		goto fail;
+	}
+	if (setns(mntns, CLONE_NEWNS) < 0) {
+		rep.result = -errno;
+		rep.error = "cannot join the view's mount namespace";
+		goto fail;
+	}
+	close(userns);
+	close(mntns);
+	/* setns() moved us to the namespace's root; go back. */
+	if (!have_cwd || chdir(cwd) < 0)
+		fprintf(stderr, "vos: warning: cannot enter the working directory in the view, using /\n");
+
+	int listener = filter_load(filter);
+	if (listener < 0) {
+		rep.result = listener;
+		rep.error = "cannot install the view's seccomp filter";
+		goto fail;
+	}
+	fd_send(sock, &rep, sizeof(rep), &listener, 1);
+	close(listener);
+	close(sock);
+
+	execvp(cfg->argv[0], cfg->argv);
+	int err = errno;
+	(void)!write(exec_pipe, &err, sizeof(err));
+	_exit(127);
+fail:
+	fd_send(sock, &rep, sizeof(rep), NULL, 0);
+	_exit(127);
+}
+
+int launcher_start(const struct launch_config *cfg, scmp_filter_ctx filter,
+		   struct launched_view *ret, const char **ret_error)
+{
+	int report[2], helper[2], exec_pipe[2];
+	struct setup_report rep;
+	int fds[2];
+
+	*ret_error = "cannot create sockets";
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, report) < 0)
+		return -errno;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, helper) < 0) {
+		int r = -errno;
+		close(report[0]);
+		close(report[1]);
+		return r;
+	}
+	_cleanup_close_ int report_ours = report[0], report_theirs = report[1];
+	_cleanup_close_ int helper_ours = helper[0], helper_theirs = helper[1];
+
+	*ret_error = "cannot fork";
+	pid_t setup = fork();
+	if (setup < 0)
+		return -errno;
+	if (setup == 0) {
+		close(report_ours);
+		close(helper_ours);
+		setup_child(cfg, report_theirs, helper_theirs);
+	}
+	helper_theirs = (close(helper_theirs), -1);
+
+	ssize_t n = fd_recv(report_ours, &rep, sizeof(rep), fds, 2);
+	while (waitpid(setup, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n != sizeof(rep)) {
+		*ret_error = "the view's setup process failed";
+		return n < 0 ? (int)n : -EIO;
+	}
+	if (rep.result < 0) {
+		*ret_error = rep.error;
+		return rep.result;
+	}
+	_cleanup_close_ int userns = cfg->user_namespace ? fds[0] : -1;
+	_cleanup_close_ int mntns = cfg->user_namespace ? fds[1] : fds[0];
+
+	/* From here on, processes of the view that lose their parent are
+	 * reparented to us, so we know when the last one is gone. The helper
+	 * was orphaned before this point and is not ours to wait for. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return -errno;
+
+	if (pipe2(exec_pipe, O_CLOEXEC) < 0)
+		return -errno;
+	_cleanup_close_ int exec_read = exec_pipe[0], exec_write = exec_pipe[1];
+
+	*ret_error = "cannot fork";
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(report_ours);
+		close(helper_ours);
+		close(exec_read);
+		command_child(cfg, filter, userns, mntns, report_theirs, exec_write);
+	}
+	exec_write = (close(exec_write), -1);
+	report_theirs = (close(report_theirs), -1);
+
+	int listener;
+	n = fd_recv(report_ours, &rep, sizeof(rep), &listener, 1);
+	if (n != sizeof(rep) || rep.result < 0 || listener < 0) {
+		if (listener >= 0)
+			close(listener);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		*ret_error = n == sizeof(rep) && rep.result < 0 ? rep.error : "the command's process failed before exec";
+		return n == sizeof(rep) && rep.result < 0 ? rep.result : -EIO;
+	}
+
+	/* The pipe closes on a successful exec, or carries execvp's errno.
+	 * Nothing in the child traps before exec, so this cannot deadlock. */
+	int exec_err = 0;
+	if (read(exec_read, &exec_err, sizeof(exec_err)) == sizeof(exec_err)) {
+		close(listener);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		*ret_error = "exec";
+		return -exec_err;
+	}
+
+	ret->pid = pid;
+	ret->listener = listener;
+	ret->helper = TAKE_FD(helper_ours);
+	ret->userns = TAKE_FD(userns);
+	ret->mntns = TAKE_FD(mntns);
+	*ret_error = NULL;
+	return 0;
+}

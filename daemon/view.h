@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A view: its namespaces (through the helper), its listener, the services
+ * loaded into it and the mounts they serve. */
+#pragma once
+
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "launcher.h"
+#include "options.h"
+#include "service-loader.h"
+
+struct supervisor;
+struct fuse_server;
+struct device_node;
+
+struct view_service {
+	struct service_module *module;
+	void *data;                   /* from the service's init() */
+	struct option_list *options;
+	unsigned mounts;              /* live mounts: del is refused while > 0 */
+	struct view_service *next;    /* load order */
+};
+
+struct view_mount {
+	struct vos_view *view;
+	struct view_service *service;
+	char *type, *source, *target;
+	const struct vos_filesystem *fs; /* exactly one of fs and node is set */
+	void *fs_userdata;
+	struct device_node *node;
+	struct fuse_server *server;
+	bool ended;                   /* the FUSE connection is gone */
+	struct view_mount *next;
+};
+
+struct vos_view {
+	struct supervisor *sup;
+	unsigned id;
+	pid_t pid;                    /* the command's process */
+	int listener;
+	int userns, mntns;
+	pthread_mutex_t lock;         /* services, mounts, in_flight */
+	pthread_cond_t changed;
+	struct view_service *services;
+	struct view_mount *mounts;
+	unsigned in_flight;           /* notifications being handled */
+	int helper;
+	pthread_mutex_t helper_lock;  /* one helper request at a time */
+	struct vos_service_host host;
+};
+
+/* A view with no processes yet: services can be preloaded into it. */
+int view_new(struct supervisor *sup, unsigned id, struct vos_view **ret);
+
+/* Take over the launched command's listener, helper and namespace fds. */
+void view_attach(struct vos_view *view, const struct launched_view *launched);
+
+/* Stop the helper (the view's namespaces go with their last process), wait
+ * for the FUSE servers to end, release every service. */
+void view_free(struct vos_view *view);
+
+/* Load service `name` (searched in `search_path`, see service_module_find),
+ * call its init with `options`. Errors: -EEXIST (already loaded), -ENOENT,
+ * -EINVAL, ...; `error` gets one line. */
+int view_add_service(struct vos_view *view, const char *name, const char *options,
+		     const char *search_path, char *error, size_t error_size);
+
+/* -EBUSY while the service has mounts, -ENOENT if not loaded. */
+int view_del_service(struct vos_view *view, const char *name, char *error, size_t error_size);
+
+/* "name: description\n" per service, load order; returns the length the
+ * full text needs (may exceed size; the text is cut at size-1). */
+size_t view_list_services(struct vos_view *view, char *buf, size_t size);
+/* "type source target\n" per live mount. */
+size_t view_list_mounts(struct vos_view *view, char *buf, size_t size);
+
+/* The loaded service whose name is the longest prefix of `type`. Caller
+ * holds view->lock. */
+struct view_service *view_service_for_type(struct vos_view *view, const char *type);
+
+/* Handle one notification from the view's listener (any thread). */
+void view_handle_notification(struct vos_view *view, const struct seccomp_notif *notif);

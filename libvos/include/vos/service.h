@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vos service API: what a service plugin (.so) exports and what the core
+ * offers it.
+ *
+ * A service exports exactly one symbol, `vos_service_entry`, emitted by
+ * VOS_SERVICE_DEFINE(). It points at a `struct vos_service` descriptor that
+ * starts with the ABI major, minor and its own size. The loader refuses a
+ * different major, copies min(size, known size) bytes into a zeroed
+ * descriptor (so a plugin built against an older minor keeps working when the
+ * structure grows at the end) and checks the mandatory members at load time.
+ *
+ * Sub-modules are selected by mount type: `mount -t umdevnull none null`
+ * goes to the loaded service whose name is the longest prefix of the type
+ * ("umdev"), and within it to the device or filesystem named by the rest
+ * ("null").
+ *
+ * Errors are negative errno values everywhere; they travel unchanged to the
+ * process in the view (the trapped syscall's result or the FUSE reply).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 312
+#endif
+#include <fuse_lowlevel.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VOS_SERVICE_ABI_MAJOR 1
+#define VOS_SERVICE_ABI_MINOR 0
+
+/* One `key` or `key=value` item of an option list such as "size=100M,mbr". */
+struct vos_option {
+	const char *key;
+	const char *value; /* NULL when the item had no '=' */
+};
+
+struct vos_options {
+	size_t count;
+	const struct vos_option *items;
+};
+
+/* The value of `key` (the last one wins), "" for a bare key, NULL if absent. */
+static inline const char *vos_options_get(const struct vos_options *opts, const char *key)
+{
+	const char *found = NULL;
+	for (size_t i = 0; opts && i < opts->count; i++) {
+		const struct vos_option *o = &opts->items[i];
+		const char *a = o->key, *b = key;
+		while (*a && *a == *b)
+			a++, b++;
+		if (*a == *b)
+			found = o->value ? o->value : "";
+	}
+	return found;
+}
+
+/* What the core offers a service. Passed to init(); valid until fini(). */
+struct vos_service_host {
+	uint32_t size; /* sizeof(struct vos_service_host) as the core knows it */
+	void *core;    /* opaque, pass back as the first argument */
+	/* One line to the supervisor's output (the terminal of an embedded
+	 * `vos run`, or vosd's log), prefixed with nothing: services print
+	 * their own name where the seed does. */
+	void (*log)(void *core, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+};
+
+/* A mount request as the process in the view made it. */
+struct vos_mount_request {
+	const char *type;    /* full mount type, e.g. "umdevnull" */
+	const char *subtype; /* the part after the service name, e.g. "null" */
+	const char *source;  /* as given (may be "none"); NULL if none */
+	const char *source_path; /* source resolved for opening by the core
+				  * (/proc/PID/root/..., /proc/PID/cwd/...) */
+	const char *target;  /* as given */
+	unsigned long flags; /* mount(2) MS_* flags */
+	const struct vos_options *options; /* parsed mount data */
+	pid_t pid;           /* the calling process (supervisor's pid namespace) */
+};
+
+/* ---- filesystems: mount -t <service><name> SOURCE DIR ---- */
+
+/* What a filesystem mount returns: an ordinary libfuse low-level operations
+ * table, served by the core on the view's kernel FUSE connection. */
+struct vos_fs_mount {
+	const struct fuse_lowlevel_ops *ops;
+	size_t ops_size;   /* sizeof(*ops) as the service knows it */
+	void *userdata;    /* fuse_req_userdata() in the operations */
+	mode_t root_mode;  /* S_IFDIR (default when 0) or S_IFREG */
+};
+
+struct vos_filesystem {
+	const char *name;        /* sub-module name */
+	const char *description; /* one line */
+	/* Mandatory. Prepare a mount; on success fill `ret_mount`. */
+	int (*mount)(void *service, const struct vos_mount_request *req,
+		     struct vos_fs_mount *ret_mount);
+	/* Optional. The FUSE connection is gone; release `userdata`. */
+	void (*unmount)(void *service, void *userdata);
+};
+
+/* ---- devices: mount -t <service><name> SOURCE NODE ---- */
+
+/* A device appears in the view as one file served through kernel FUSE with
+ * direct I/O, so every read() and write() of a program reaches these
+ * operations unchanged. */
+struct vos_device_ops {
+	/* Optional. `flags` as the kernel passes them to FUSE (O_ACCMODE,
+	 * O_LARGEFILE, ...). May set *ret_handle. */
+	int (*open)(void *dev, int flags, uint64_t *ret_handle);
+	/* Mandatory. Return bytes read (0 = end of device) or -errno. */
+	ssize_t (*read)(void *dev, uint64_t handle, char *buf, size_t size, off_t offset);
+	/* Mandatory. Return bytes written or -errno (-ENOSPC at the end). */
+	ssize_t (*write)(void *dev, uint64_t handle, const char *buf, size_t size, off_t offset);
+	/* Optional. */
+	int (*release)(void *dev, uint64_t handle, int flags);
+	/* Optional. Size in bytes shown by stat (0 when absent). */
+	uint64_t (*size)(void *dev);
+	/* Optional. An ioctl whose argument size is encoded in `cmd`. */
+	int (*ioctl)(void *dev, uint64_t handle, unsigned int cmd, void *arg,
+		     const void *in, size_t in_size, void *out, size_t out_size);
+	/* Optional. Release `dev` when the node is unmounted. */
+	void (*destroy)(void *dev);
+};
+
+struct vos_device {
+	const char *name;        /* sub-module name */
+	const char *description; /* one line */
+	char kind;               /* 'c' (character) or 'b' (block) */
+	uint32_t max_io;         /* largest single read/write passed down; 0 = core default */
+	const struct vos_device_ops *ops;
+	/* Mandatory. Create the device for one mount; *ret_dev is passed to
+	 * every operation. */
+	int (*create)(void *service, const struct vos_mount_request *req, void **ret_dev);
+};
+
+/* ---- the descriptor ---- */
+
+struct vos_service {
+	uint16_t abi_major;  /* VOS_SERVICE_ABI_MAJOR */
+	uint16_t abi_minor;  /* VOS_SERVICE_ABI_MINOR */
+	uint32_t size;       /* sizeof(struct vos_service) */
+	const char *name;        /* e.g. "umdev"; also the mount type prefix */
+	const char *description; /* shown by um_ls_service as "name: description" */
+	/* Optional. Called once when the service is added to a view. */
+	int (*init)(const struct vos_service_host *host, const struct vos_options *options,
+		    void **ret_service);
+	/* Optional. Called once when the service is removed. */
+	void (*fini)(void *service);
+	/* NULL-terminated tables; either may be NULL. */
+	const struct vos_filesystem *const *filesystems;
+	const struct vos_device *const *devices;
+	/* New members are appended here in later minors. */
+};
+
+#define VOS_SERVICE_ENTRY_SYMBOL "vos_service_entry"
+
+#define VOS_SERVICE_DEFINE(descriptor) \
+	__attribute__((visibility("default"))) \
+	const struct vos_service *const vos_service_entry = &(descriptor)
+
+#ifdef __cplusplus
+}
+#endif

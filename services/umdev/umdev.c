@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "umdev.h"
+
+const struct vos_service_host *umdev_host;
+
+static int umdev_init(const struct vos_service_host *host, const struct vos_options *options,
+		      void **ret_service)
+{
+	(void)options;
+	umdev_host = host;
+	*ret_service = NULL;
+	return 0;
+}
+
+static const struct vos_device *const umdev_devices[] = {
+	&umdev_null,
+	&umdev_trivhd,
+	NULL,
+};
+
+static const struct vos_service umdev_service = {
+	.abi_major = VOS_SERVICE_ABI_MAJOR,
+	.abi_minor = VOS_SERVICE_ABI_MINOR,
+	.size = sizeof(struct vos_service),
+	.name = "umdev",
+	.description = "virtual devices",
+	.init = umdev_init,
+	.devices = umdev_devices,
+};
+
+VOS_SERVICE_DEFINE(umdev_service);
