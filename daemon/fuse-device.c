@@ -181,7 +181,7 @@ void device_node_free(struct device_node *node)
 {
 	if (!node)
 		return;
-	if (node->desc->ops->destroy)
+	if (node->owner && node->desc->ops->destroy)
 		node->desc->ops->destroy(node->dev);
 	free(node);
 }

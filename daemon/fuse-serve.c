@@ -12,11 +12,46 @@
 #include "util.h"
 
 struct fuse_server {
-	struct fuse_session *session;
+	struct fuse_session *session; /* NULL when the service serves itself */
+	void (*serve)(void *userdata, int fuse_fd);
+	void *serve_userdata;
+	int serve_fd;
 	pthread_t thread;
 	fuse_server_end_fn on_end;
 	void *ctx;
 };
+
+static void *custom_server_thread(void *arg)
+{
+	struct fuse_server *s = arg;
+	s->serve(s->serve_userdata, s->serve_fd);
+	if (s->on_end)
+		s->on_end(s->ctx);
+	return NULL;
+}
+
+int fuse_server_start_custom(int fuse_fd, void (*serve)(void *userdata, int fuse_fd), void *userdata,
+			     fuse_server_end_fn on_end, void *ctx, struct fuse_server **ret)
+{
+	struct fuse_server *s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(fuse_fd);
+		return -ENOMEM;
+	}
+	s->serve = serve;
+	s->serve_userdata = userdata;
+	s->serve_fd = fuse_fd;
+	s->on_end = on_end;
+	s->ctx = ctx;
+	int r = pthread_create(&s->thread, NULL, custom_server_thread, s);
+	if (r != 0) {
+		close(fuse_fd);
+		free(s);
+		return -r;
+	}
+	*ret = s;
+	return 0;
+}
 
 static void *server_thread(void *arg)
 {
@@ -89,7 +124,8 @@ int fuse_server_join(struct fuse_server *s, int timeout_ms)
 	int r = pthread_timedjoin_np(s->thread, NULL, &deadline);
 	if (r != 0)
 		return -r;
-	fuse_session_destroy(s->session);
+	if (s->session)
+		fuse_session_destroy(s->session);
 	free(s);
 	return 0;
 }

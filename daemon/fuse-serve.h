@@ -18,6 +18,11 @@ int fuse_server_start(int fuse_fd, const struct fuse_lowlevel_ops *ops, size_t o
 		      void *userdata, fuse_server_end_fn on_end, void *ctx,
 		      struct fuse_server **ret);
 
+/* The same for a service that serves the connection itself: `serve` runs
+ * on the server's thread, owns `fuse_fd`, returns when the connection ends. */
+int fuse_server_start_custom(int fuse_fd, void (*serve)(void *userdata, int fuse_fd), void *userdata,
+			     fuse_server_end_fn on_end, void *ctx, struct fuse_server **ret);
+
 /* Wait up to `timeout_ms` for a server whose connection is ending (the
  * mount is gone or the view's mount namespace died), then free it.
  * Returns 0, or -ETIMEDOUT and leaves the server running. */

@@ -45,18 +45,12 @@ static char *path_in_process(pid_t pid, const char *path)
 	return out;
 }
 
-static int start_mount(struct vos_view *v, struct view_service *svc, const struct vos_mount_request *req,
-		       const char *target)
+static struct view_mount *view_mount_new(struct vos_view *v, struct view_service *svc,
+					 const struct vos_mount_request *req, const char *target)
 {
-	const struct service_module *mod = svc->module;
-	const struct vos_device *dev = service_module_device(mod, req->subtype);
-	const struct vos_filesystem *fs = dev ? NULL : service_module_filesystem(mod, req->subtype);
-	if (!dev && !fs)
-		return -ENODEV; /* mount(8): unknown filesystem type */
-
 	struct view_mount *m = calloc(1, sizeof(*m));
 	if (!m)
-		return -ENOMEM;
+		return NULL;
 	m->view = v;
 	m->service = svc;
 	m->type = strdup(req->type);
@@ -64,73 +58,58 @@ static int start_mount(struct vos_view *v, struct view_service *svc, const struc
 	m->target = strdup(target);
 	if (!m->type || !m->target || (req->source && !m->source)) {
 		free(m->type), free(m->source), free(m->target), free(m);
-		return -ENOMEM;
+		return NULL;
 	}
+	return m;
+}
 
+/* What the helper mounts and the core serves for one node. */
+struct node_serving {
 	const struct fuse_lowlevel_ops *ops;
 	size_t ops_size;
 	void *userdata;
+	void (*serve)(void *userdata, int fuse_fd);
 	mode_t root_mode;
-	int r;
-	if (dev) {
-		void *instance;
-		if ((r = dev->create(svc->data, req, &instance)) < 0)
-			goto fail;
-		m->node = calloc(1, sizeof(*m->node));
-		if (!m->node) {
-			if (dev->ops->destroy)
-				dev->ops->destroy(instance);
-			r = -ENOMEM;
-			goto fail;
-		}
-		m->node->desc = dev;
-		m->node->dev = instance;
-		m->node->uid = 0;
-		m->node->gid = 0;
-		ops = &device_node_ops;
-		ops_size = sizeof(device_node_ops);
-		userdata = m->node;
-		root_mode = S_IFREG;
-	} else {
-		struct vos_fs_mount fm = { 0 };
-		if ((r = fs->mount(svc->data, req, &fm)) < 0)
-			goto fail;
-		m->fs = fs;
-		m->fs_userdata = fm.userdata;
-		ops = fm.ops;
-		ops_size = fm.ops_size;
-		userdata = fm.userdata;
-		root_mode = fm.root_mode ? (fm.root_mode & S_IFMT) : S_IFDIR;
-	}
+};
 
+/* Mount one FUSE node at `target` through the helper, start serving it,
+ * and publish `m` in the view. On failure the caller still owns `m`. */
+static int mount_node(struct vos_view *v, const struct vos_mount_request *req, const char *target,
+		      const struct node_serving *serving, struct view_mount *m)
+{
 	struct helper_request hreq = {
 		.op = HELPER_MOUNT_FUSE,
-		.root_mode = root_mode,
+		.root_mode = serving->root_mode,
 		.pid = req->pid,
 		.mount_flags = (uint32_t)req->flags,
 	};
-	snprintf(hreq.target, sizeof(hreq.target), "%s", target);
+	if (snprintf(hreq.target, sizeof(hreq.target), "%s", target) >= (int)sizeof(hreq.target))
+		return -ENAMETOOLONG;
 	snprintf(hreq.fstype, sizeof(hreq.fstype), "%s", req->type);
 	snprintf(hreq.source, sizeof(hreq.source), "%s", req->source ? req->source : req->type);
 
 	int fuse_fd = -1;
 	pthread_mutex_lock(&v->helper_lock);
-	r = helper_call(v->helper, &hreq, &fuse_fd);
+	int r = helper_call(v->helper, &hreq, &fuse_fd);
 	pthread_mutex_unlock(&v->helper_lock);
 	if (r < 0)
-		goto fail;
+		return r;
 
 	pthread_mutex_lock(&v->lock);
-	svc->mounts++;
+	m->service->mounts++;
 	pthread_mutex_unlock(&v->lock);
-	r = fuse_server_start(fuse_fd, ops, ops_size, userdata, mount_ended, m, &m->server);
+	if (serving->serve)
+		r = fuse_server_start_custom(fuse_fd, serving->serve, serving->userdata, mount_ended, m, &m->server);
+	else
+		r = fuse_server_start(fuse_fd, serving->ops, serving->ops_size, serving->userdata,
+				      mount_ended, m, &m->server);
 	if (r < 0) {
-		/* The mount exists but nobody serves it: its accesses fail
-		 * with ENOTCONN once the fd is closed, which start did. */
+		/* The mount exists but nobody serves it: with its fd closed,
+		 * every access fails with ENOTCONN. */
 		pthread_mutex_lock(&v->lock);
-		svc->mounts--;
+		m->service->mounts--;
 		pthread_mutex_unlock(&v->lock);
-		goto fail;
+		return r;
 	}
 	pthread_mutex_lock(&v->lock);
 	m->next = v->mounts;
@@ -139,14 +118,109 @@ static int start_mount(struct vos_view *v, struct view_service *svc, const struc
 	supervisor_debug(v->sup, "view %u: mounted %s (%s) on %s", v->id, req->type,
 			 req->source ? req->source : "none", target);
 	return 0;
+}
 
-fail:
-	if (m->node)
-		device_node_free(m->node);
-	else if (m->fs && m->fs->unmount)
-		m->fs->unmount(svc->data, m->fs_userdata);
-	free(m->type), free(m->source), free(m->target), free(m);
+static struct device_node *device_node_new(const struct vos_device *dev, void *instance, bool owner)
+{
+	struct device_node *node = calloc(1, sizeof(*node));
+	if (!node)
+		return NULL;
+	node->desc = dev;
+	node->dev = instance;
+	node->owner = owner;
+	return node; /* uid/gid 0: the view's root */
+}
+
+/* A device: the main node at target, and its partitions at target1... */
+static int start_device(struct vos_view *v, struct view_service *svc, const struct vos_device *dev,
+			const struct vos_mount_request *req, const char *target)
+{
+	void *instance;
+	int r = dev->create(svc->data, req, &instance);
+	if (r < 0)
+		return r;
+
+	struct view_mount *m = view_mount_new(v, svc, req, target);
+	struct device_node *node = m ? device_node_new(dev, instance, true) : NULL;
+	if (!node) {
+		free(m);
+		if (dev->ops->destroy)
+			dev->ops->destroy(instance);
+		return -ENOMEM;
+	}
+	m->node = node;
+	struct node_serving serving = {
+		.ops = &device_node_ops, .ops_size = sizeof(device_node_ops),
+		.userdata = node, .root_mode = S_IFREG,
+	};
+	if ((r = mount_node(v, req, target, &serving, m)) < 0) {
+		view_mount_free(m);
+		return r;
+	}
+
+	unsigned parts = dev->ops->partition_count && dev->ops->partition ? dev->ops->partition_count(instance) : 0;
+	for (unsigned i = 1; i <= parts; i++) {
+		char *part_target;
+		if (asprintf(&part_target, "%s%u", target, i) < 0)
+			return -ENOMEM;
+		struct view_mount *pm = view_mount_new(v, svc, req, part_target);
+		struct device_node *pnode = pm ? device_node_new(dev, dev->ops->partition(instance, i), false) : NULL;
+		if (!pnode) {
+			free(pm);
+			free(part_target);
+			return -ENOMEM;
+		}
+		pm->node = pnode;
+		serving.userdata = pnode;
+		r = mount_node(v, req, part_target, &serving, pm);
+		free(part_target);
+		if (r < 0) {
+			view_mount_free(pm);
+			return r; /* the disk and earlier partitions stay mounted */
+		}
+	}
+	return 0;
+}
+
+static int start_filesystem(struct vos_view *v, struct view_service *svc, const struct vos_filesystem *fs,
+			    const struct vos_mount_request *req, const char *target)
+{
+	struct vos_fs_mount fm = { 0 };
+	int r = fs->mount(svc->data, req, &fm);
+	if (r < 0)
+		return r;
+	struct view_mount *m = view_mount_new(v, svc, req, target);
+	if (!m) {
+		if (fs->unmount)
+			fs->unmount(svc->data, fm.userdata);
+		return -ENOMEM;
+	}
+	m->fs = fs;
+	m->fs_userdata = fm.userdata;
+	if (!fm.serve && !fm.ops) {
+		view_mount_free(m);
+		return -EINVAL; /* a service bug: nothing to serve the mount with */
+	}
+	struct node_serving serving = {
+		.ops = fm.ops, .ops_size = fm.ops_size, .userdata = fm.userdata, .serve = fm.serve,
+		.root_mode = fm.root_mode ? (fm.root_mode & S_IFMT) : S_IFDIR,
+	};
+	if ((r = mount_node(v, req, target, &serving, m)) < 0)
+		view_mount_free(m);
 	return r;
+}
+
+static int start_mount(struct vos_view *v, struct view_service *svc, const struct vos_mount_request *req,
+		       const char *target)
+{
+	const struct service_module *mod = svc->module;
+	const struct vos_device *dev = service_module_device(mod, req->subtype);
+	if (dev)
+		return start_device(v, svc, dev, req, target);
+	const struct vos_filesystem *fs = service_module_filesystem(mod, req->subtype);
+	if (fs)
+		return start_filesystem(v, svc, fs, req, target);
+	return -ENODEV; /* mount(8): unknown filesystem type */
 }
 
 /* mount(source, target, type, flags, data) */

@@ -84,6 +84,8 @@ static int check_descriptor(const struct vos_service *d, const char *name, char 
 		const struct vos_device *dev = d->devices[i];
 		if (!dev->name || !dev->create || !dev->ops || !dev->ops->read || !dev->ops->write)
 			return fail(error, size, -EINVAL, "device %zu of '%s' lacks a name, create, read or write operation", i, d->name);
+		if (dev->ops->partition_count && !dev->ops->partition)
+			return fail(error, size, -EINVAL, "device '%s' of '%s' counts partitions but has no partition operation", dev->name, d->name);
 		if (dev->kind != 'c' && dev->kind != 'b')
 			return fail(error, size, -EINVAL, "device '%s' of '%s' is neither 'c' nor 'b'", dev->name, d->name);
 	}

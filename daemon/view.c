@@ -59,7 +59,7 @@ static void view_service_free(struct view_service *s)
 	free(s);
 }
 
-static void view_mount_free(struct view_mount *m)
+void view_mount_free(struct view_mount *m)
 {
 	if (!m)
 		return;

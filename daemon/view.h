@@ -52,6 +52,10 @@ struct vos_view {
 	struct vos_service_host host;
 };
 
+/* Release a mount's service objects (its server must have ended or never
+ * started). Accepts NULL. */
+void view_mount_free(struct view_mount *mount);
+
 /* A view with no processes yet: services can be preloaded into it. */
 int view_new(struct supervisor *sup, unsigned id, struct vos_view **ret);
 

@@ -87,13 +87,19 @@ struct vos_mount_request {
 
 /* ---- filesystems: mount -t <service><name> SOURCE DIR ---- */
 
-/* What a filesystem mount returns: an ordinary libfuse low-level operations
- * table, served by the core on the view's kernel FUSE connection. */
+/* What a filesystem mount returns: either an ordinary libfuse low-level
+ * operations table, served by the core on the view's kernel FUSE
+ * connection, or a `serve` function that serves the connection itself
+ * (umfuse runs unmodified libfuse programs this way). */
 struct vos_fs_mount {
 	const struct fuse_lowlevel_ops *ops;
 	size_t ops_size;   /* sizeof(*ops) as the service knows it */
 	void *userdata;    /* fuse_req_userdata() in the operations */
 	mode_t root_mode;  /* S_IFDIR (default when 0) or S_IFREG */
+	/* Optional, instead of ops: called on a thread of its own with the
+	 * mounted /dev/fuse fd, which it owns (libfuse accepts it as the
+	 * mountpoint "/dev/fd/N"). Returns when the connection has ended. */
+	void (*serve)(void *userdata, int fuse_fd);
 };
 
 struct vos_filesystem {
@@ -128,6 +134,13 @@ struct vos_device_ops {
 		     const void *in, size_t in_size, void *out, size_t out_size);
 	/* Optional. Release `dev` when the node is unmounted. */
 	void (*destroy)(void *dev);
+	/* Optional, for disks: how many partition nodes to create beside the
+	 * main node, as TARGET1 ... TARGETn. Called once after create(). */
+	unsigned (*partition_count)(void *dev);
+	/* Mandatory with partition_count: the object the operations receive
+	 * for partition `index` (1..n). Partition objects are not destroyed
+	 * separately: destroy() of the disk releases them. */
+	void *(*partition)(void *dev, unsigned index);
 };
 
 struct vos_device {
