@@ -7,6 +7,7 @@
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -194,8 +195,69 @@ static int do_mount_fuse(const struct helper_request *req, int *ret_fd)
 	return 0;
 }
 
+/* Start argv[0] in the view (we are in its namespaces) with `fds` as its
+ * fds 3.. and return a pidfd. The program dies with the helper, and so
+ * with the supervisor. */
+static int do_spawn(const struct helper_request *req, const int *fds, size_t n_fds, int *ret_fd)
+{
+	char *argv[HELPER_ARGC_MAX + 1];
+	const char *p = req->args;
+	for (uint32_t i = 0; i < req->argc; i++) {
+		argv[i] = (char *)p;
+		p += strlen(p) + 1;
+	}
+	argv[req->argc] = NULL;
+
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGCHLD, SIG_DFL);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0 && devnull != 0) {
+			dup2(devnull, 0);
+			close(devnull);
+		}
+		/* Move the fds out of the way, then into place at 3, 4, ... */
+		int moved[HELPER_SPAWN_FDS_MAX];
+		for (size_t i = 0; i < n_fds; i++)
+			moved[i] = fcntl(fds[i], F_DUPFD, 100);
+		for (size_t i = 0; i < n_fds; i++)
+			dup2(moved[i], 3 + (int)i); /* dup2 clears close-on-exec */
+		close_range(3 + (unsigned)n_fds, ~0U, 0);
+		execv(argv[0], argv);
+		fprintf(stderr, "vos: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		int r = -errno;
+		kill(pid, SIGKILL);
+		return r;
+	}
+	*ret_fd = pidfd;
+	return 0;
+}
+
+static bool spawn_request_valid(const struct helper_request *req)
+{
+	if (req->argc == 0 || req->argc > HELPER_ARGC_MAX)
+		return false;
+	const char *p = req->args, *end = req->args + sizeof(req->args);
+	for (uint32_t i = 0; i < req->argc; i++) {
+		const char *nul = memchr(p, '\0', (size_t)(end - p));
+		if (!nul)
+			return false;
+		p = nul + 1;
+	}
+	return req->args[0] == '/'; /* an absolute program path */
+}
+
 static bool request_valid(const struct helper_request *req)
 {
+	if (req->op == HELPER_SPAWN)
+		return spawn_request_valid(req);
 	if (req->op != HELPER_MOUNT_FUSE)
 		return false;
 	if (req->root_mode != S_IFDIR && req->root_mode != S_IFREG)
@@ -212,17 +274,30 @@ _Noreturn void helper_main(int sock)
 	/* Out of the terminal's process group: Ctrl-C is for the command. */
 	setsid();
 	signal(SIGPIPE, SIG_IGN);
+	/* Spawned programs are reaped by the kernel; their pidfds tell the
+	 * supervisor when they end. */
+	struct sigaction sa = { .sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT };
+	sigaction(SIGCHLD, &sa, NULL);
 
 	static struct helper_request req;
 	for (;;) {
-		int unused[1];
-		ssize_t n = fd_recv(sock, &req, sizeof(req), unused, 0);
+		int in_fds[HELPER_SPAWN_FDS_MAX];
+		ssize_t n = fd_recv(sock, &req, sizeof(req), in_fds, HELPER_SPAWN_FDS_MAX);
 		if (n <= 0)
 			_exit(0); /* the supervisor is gone: so is the view's helper */
+		size_t n_in = 0;
+		while (n_in < HELPER_SPAWN_FDS_MAX && in_fds[n_in] >= 0)
+			n_in++;
 		struct helper_reply reply = { .result = -EINVAL };
 		int fd = -1;
-		if ((size_t)n == sizeof(req) && request_valid(&req))
-			reply.result = do_mount_fuse(&req, &fd);
+		if ((size_t)n == sizeof(req) && request_valid(&req)) {
+			if (req.op == HELPER_SPAWN)
+				reply.result = do_spawn(&req, in_fds, n_in, &fd);
+			else if (n_in == 0)
+				reply.result = do_mount_fuse(&req, &fd);
+		}
+		for (size_t i = 0; i < n_in; i++)
+			close(in_fds[i]);
 		int r = fd_send(sock, &reply, sizeof(reply), &fd, fd >= 0 ? 1 : 0);
 		if (fd >= 0)
 			close(fd);
@@ -231,9 +306,9 @@ _Noreturn void helper_main(int sock)
 	}
 }
 
-int helper_call(int sock, const struct helper_request *req, int *ret_fd)
+int helper_call(int sock, const struct helper_request *req, const int *fds, size_t n_fds, int *ret_fd)
 {
-	int r = fd_send(sock, req, sizeof(*req), NULL, 0);
+	int r = fd_send(sock, req, sizeof(*req), fds, n_fds);
 	if (r < 0)
 		return r == -EPIPE ? -ENOTCONN : r;
 	struct helper_reply reply;

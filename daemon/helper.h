@@ -16,10 +16,14 @@
 
 enum helper_op {
 	HELPER_MOUNT_FUSE = 1, /* open /dev/fuse, mount it at target, return the fd */
+	HELPER_SPAWN = 2,      /* run a program in the view, return its pidfd */
 };
 
 #define HELPER_FSTYPE_MAX 64
 #define HELPER_SOURCE_MAX 256
+#define HELPER_ARGS_MAX 8192 /* HELPER_SPAWN: argv as NUL-separated strings */
+#define HELPER_ARGC_MAX 64
+#define HELPER_SPAWN_FDS_MAX 4
 
 struct helper_request {
 	uint32_t op;
@@ -29,6 +33,10 @@ struct helper_request {
 	char target[PATH_MAX];
 	char fstype[HELPER_FSTYPE_MAX]; /* mounted as fuse.<fstype> */
 	char source[HELPER_SOURCE_MAX]; /* shown as the mount's source */
+	/* HELPER_SPAWN: argc strings in args; the fds sent with the request
+	 * become the program's fds 3, 4, ... */
+	uint32_t argc;
+	char args[HELPER_ARGS_MAX];
 };
 
 struct helper_reply {
@@ -38,6 +46,7 @@ struct helper_reply {
 /* Run the helper loop on `sock` until the supervisor closes it; never returns. */
 _Noreturn void helper_main(int sock);
 
-/* Supervisor side: send one request, wait for its reply; on success and if
- * the request returns an fd, *ret_fd gets it. Returns 0 or -errno. */
-int helper_call(int sock, const struct helper_request *req, int *ret_fd);
+/* Supervisor side: send one request (with `n_fds` fds attached), wait for
+ * its reply; on success and if the request returns an fd, *ret_fd gets it.
+ * Returns 0 or -errno. */
+int helper_call(int sock, const struct helper_request *req, const int *fds, size_t n_fds, int *ret_fd);

@@ -90,7 +90,7 @@ static int mount_node(struct vos_view *v, const struct vos_mount_request *req, c
 
 	int fuse_fd = -1;
 	pthread_mutex_lock(&v->helper_lock);
-	int r = helper_call(v->helper, &hreq, &fuse_fd);
+	int r = helper_call(v->helper, &hreq, NULL, 0, &fuse_fd);
 	pthread_mutex_unlock(&v->helper_lock);
 	if (r < 0)
 		return r;

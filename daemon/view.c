@@ -6,6 +6,7 @@
 
 #include "fuse-device.h"
 #include "fuse-serve.h"
+#include "helper.h"
 #include "supervisor.h"
 #include "util.h"
 
@@ -19,6 +20,35 @@ static void host_log(void *core, const char *fmt, ...)
 	va_start(ap, fmt);
 	supervisor_vprint(view->sup, view->sup->out, fmt, ap);
 	va_end(ap);
+}
+
+static int host_spawn(void *core, const char *const *argv, const int *fds, size_t n_fds)
+{
+	struct vos_view *view = core;
+	if (!argv || !argv[0] || argv[0][0] != '/' || n_fds > HELPER_SPAWN_FDS_MAX)
+		return -EINVAL;
+	struct helper_request *req = calloc(1, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	req->op = HELPER_SPAWN;
+	size_t at = 0;
+	for (; argv[req->argc]; req->argc++) {
+		size_t len = strlen(argv[req->argc]) + 1;
+		if (req->argc == HELPER_ARGC_MAX || at + len > sizeof(req->args)) {
+			free(req);
+			return -E2BIG;
+		}
+		memcpy(req->args + at, argv[req->argc], len);
+		at += len;
+	}
+	int pidfd = -1;
+	pthread_mutex_lock(&view->helper_lock);
+	int r = view->helper >= 0 ? helper_call(view->helper, req, fds, n_fds, &pidfd) : -ENOTCONN;
+	pthread_mutex_unlock(&view->helper_lock);
+	free(req);
+	if (r == 0)
+		supervisor_debug(view->sup, "view %u: spawned %s", view->id, argv[0]);
+	return r < 0 ? r : pidfd;
 }
 
 int view_new(struct supervisor *sup, unsigned id, struct vos_view **ret)
@@ -35,6 +65,7 @@ int view_new(struct supervisor *sup, unsigned id, struct vos_view **ret)
 	v->host.size = sizeof(v->host);
 	v->host.core = v;
 	v->host.log = host_log;
+	v->host.spawn = host_spawn;
 	*ret = v;
 	return 0;
 }

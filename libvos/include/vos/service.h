@@ -70,6 +70,13 @@ struct vos_service_host {
 	 * `vos run`, or vosd's log), prefixed with nothing: services print
 	 * their own name where the seed does. */
 	void (*log)(void *core, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+	/* Run a program inside the view (its user and mount namespaces, as
+	 * the view's root) with fds[i] as its fd 3+i (at most 4), standard
+	 * input from /dev/null and the supervisor's standard output and error.
+	 * argv[0] must be an absolute path; at most 64 arguments. The program
+	 * is killed when the view ends or the supervisor dies. Returns a
+	 * pidfd, readable once the program has exited, or -errno. */
+	int (*spawn)(void *core, const char *const *argv, const int *fds, size_t n_fds);
 };
 
 /* A mount request as the process in the view made it. */
