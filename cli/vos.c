@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@ static size_t arg_n_services;
 static bool arg_no_nesting;
 static const char *arg_log_file;
 static bool arg_verbose;
+static bool arg_cwd_layer = true;
 
 static void run_usage(FILE *to, const char *prog)
 {
@@ -39,6 +42,10 @@ static void run_usage(FILE *to, const char *prog)
 		"                                   separate, stacked view\n"
 		"  -o, --output FILE                write the supervisor's debug log to FILE\n"
 		"  -v, --verbose                    write the debug log to stderr\n"
+		"      --native-cwd                 do not put the working directory behind\n"
+		"                                   vos's passthrough layer (native speed there,\n"
+		"                                   but mount points created in it stay invisible\n"
+		"                                   to processes already inside it)\n"
 		"  -n, --nokmulti, --nokvm          accepted for umview compatibility; no effect\n"
 		"  -h, --help                       show this help\n\n"
 		"The exit status is COMMAND's (128+N if it was killed by signal N).\n", prog);
@@ -53,6 +60,7 @@ static int parse_run_args(int argc, char **argv, const char *prog)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "nokmulti", no_argument, NULL, 'K' },
 		{ "nokvm", no_argument, NULL, 'M' },
+		{ "native-cwd", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -87,6 +95,9 @@ static int parse_run_args(int argc, char **argv, const char *prog)
 			break;
 		case 'v':
 			arg_verbose = true;
+			break;
+		case 'N':
+			arg_cwd_layer = false;
 			break;
 		case 'n':
 		case 'K':
@@ -183,11 +194,37 @@ static int cmd_run(int argc, char **argv, const char *prog)
 
 	struct launch_config cfg = {
 		.argv = argv + first,
-		.user_namespace = geteuid() != 0,
+		/* Always, root included (with an identity map): a kernel
+		 * binfmt_misc mount (umbinfmt) is per user namespace. */
+		.user_namespace = true,
 	};
 	struct launched_view launched;
 	const char *error;
-	r = launcher_start(&cfg, filter, &launched, &error);
+	r = launcher_prepare(&cfg, &launched, &error);
+	if (r < 0) {
+		seccomp_release(filter);
+		view_free(view);
+		fprintf(stderr, "%s: %s: %s\n", prog, error ? error : "cannot start the view", strerror(-r));
+		return 1;
+	}
+	view_attach_namespaces(view, &launched);
+
+	/* The directory the command starts in goes behind the working-
+	 * directory layer, so mount points made there exist in the view only. */
+	char cwd[PATH_MAX];
+	struct stat cwd_st;
+	/* Only over a directory of the caller's: in a user namespace, other
+	 * users' directories cannot be written through FUSE (see
+	 * daemon/cwd-layer.c), and "/" would put everything behind it. */
+	if (arg_cwd_layer && getcwd(cwd, sizeof(cwd)) && !streq(cwd, "/") && stat(cwd, &cwd_st) == 0 &&
+	    cwd_st.st_uid == geteuid()) {
+		r = view_start_cwd_layer(view, cwd, cfg.user_namespace);
+		if (r < 0)
+			fprintf(stderr, "%s: warning: no working-directory layer over %s (%s): mount points created there will not be visible from it\n",
+				prog, cwd, strerror(-r));
+	}
+
+	r = launcher_exec(&cfg, filter, &launched, &error);
 	seccomp_release(filter);
 	if (r < 0) {
 		view_free(view);
@@ -198,7 +235,7 @@ static int cmd_run(int argc, char **argv, const char *prog)
 		fprintf(stderr, "%s: %s: %s\n", prog, error ? error : "cannot start the view", strerror(-r));
 		return 1;
 	}
-	view_attach(view, &launched);
+	view_attach_command(view, &launched);
 
 	int status = supervisor_run_view(&sup, view);
 	view_free(view);

@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -27,6 +28,28 @@ static unsigned staging_count;
 static dev_t overlay_devs[OVERLAY_MAX];
 static unsigned overlay_count;
 
+/* The working-directory layer (daemon/cwd-layer.h), once mounted: entries
+ * the helper creates in it exist in the view only. */
+static dev_t layer_dev;
+static bool layer_mounted;
+
+/* The device of `fd` without asking a FUSE server (which may be us, or
+ * not started yet): AT_STATX_DONT_SYNC. */
+static int dev_of(int fd, dev_t *ret)
+{
+	struct statx stx;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE, &stx) < 0)
+		return -errno;
+	*ret = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	return 0;
+}
+
+static bool in_layer(int dir)
+{
+	dev_t dev;
+	return layer_mounted && dev_of(dir, &dev) == 0 && dev == layer_dev;
+}
+
 static bool is_our_overlay(int dir)
 {
 	struct stat st;
@@ -41,7 +64,10 @@ static bool is_our_overlay(int dir)
 static int open_in_process(pid_t pid, const char *path, int flags)
 {
 	char base[64];
-	snprintf(base, sizeof(base), "/proc/%d/%s", pid, path[0] == '/' ? "root" : "cwd");
+	if (pid == 0) /* the helper itself */
+		snprintf(base, sizeof(base), "/proc/self/%s", path[0] == '/' ? "root" : "cwd");
+	else
+		snprintf(base, sizeof(base), "/proc/%d/%s", pid, path[0] == '/' ? "root" : "cwd");
 	_cleanup_close_ int dirfd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -errno;
@@ -116,7 +142,10 @@ static int open_target(pid_t pid, const char *target, mode_t root_mode)
 	_cleanup_free_ char *absolute = NULL;
 	if (target[0] != '/') {
 		char link[64], cwd[PATH_MAX];
-		snprintf(link, sizeof(link), "/proc/%d/cwd", pid);
+		if (pid == 0)
+			snprintf(link, sizeof(link), "/proc/self/cwd");
+		else
+			snprintf(link, sizeof(link), "/proc/%d/cwd", pid);
 		ssize_t n = readlink(link, cwd, sizeof(cwd) - 1);
 		if (n < 0)
 			return -errno;
@@ -140,6 +169,14 @@ static int open_target(pid_t pid, const char *target, mode_t root_mode)
 	if (dir < 0)
 		return dir; /* a missing parent stays an error, as for mount(8) */
 	int r;
+	if (in_layer(dir)) {
+		/* The layer turns the helper's creations into view-only entries. */
+		r = S_ISDIR(root_mode) ? mkdirat(dir, name, 0755) : mknodat(dir, name, S_IFREG | 0600, 0);
+		if (r < 0 && errno != EEXIST)
+			return -errno;
+		fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
 	if (!is_our_overlay(dir)) {
 		if (overlay_count == OVERLAY_MAX)
 			return -ENOSPC;
@@ -186,13 +223,91 @@ static int do_mount_fuse(const struct helper_request *req, int *ret_fd)
 	snprintf(where, sizeof(where), "/proc/self/fd/%d", target);
 	snprintf(type, sizeof(type), "fuse.%s", req->fstype);
 	snprintf(options, sizeof(options),
-		 "fd=%d,rootmode=%o,user_id=%u,group_id=%u,allow_other",
-		 fuse, (unsigned)req->root_mode, (unsigned)getuid(), (unsigned)getgid());
+		 "fd=%d,rootmode=%o,user_id=%u,group_id=%u,allow_other%s",
+		 fuse, (unsigned)req->root_mode, (unsigned)getuid(), (unsigned)getgid(),
+		 req->fuse_flags & HELPER_FUSE_DEFAULT_PERMISSIONS ? ",default_permissions" : "");
 	unsigned long flags = MS_NOSUID | MS_NODEV | (req->mount_flags & (MS_RDONLY | MS_NOEXEC | MS_NOATIME));
 	if (mount(req->source[0] ? req->source : req->fstype, where, type, flags, options) < 0)
 		return -errno;
+	if (req->fuse_flags & HELPER_FUSE_CWD_LAYER) {
+		/* Reopen by path: it resolves to the new mount now. */
+		_cleanup_close_ int top = open_in_process(req->pid, req->target, O_PATH | O_DIRECTORY);
+		if (top < 0)
+			return top;
+		int r = dev_of(top, &layer_dev);
+		if (r < 0)
+			return r;
+		layer_mounted = true;
+	}
 	*ret_fd = TAKE_FD(fuse);
 	return 0;
+}
+
+/* The mount id of a mount fd or of a path's mount, or -errno. */
+static int64_t mount_id_of(int dirfd, const char *path, int flags, bool *ret_is_root)
+{
+	struct statx stx;
+	if (statx(dirfd, path, flags | AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
+		return -errno;
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return -EOPNOTSUPP;
+	if (ret_is_root)
+		*ret_is_root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+			       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+	return (int64_t)stx.stx_mnt_id;
+}
+
+/* A kernel filesystem (binfmt_misc only, checked by request_valid) at the
+ * target, created in our user namespace: binfmt_misc keys its instance by
+ * the mounter's user namespace, so this is the view's own. The result is
+ * the new mount's id, by which HELPER_UMOUNT recognises it later. */
+static int do_mount_kernel(const struct helper_request *req)
+{
+	_cleanup_close_ int target = open_target(req->pid, req->target, S_IFDIR);
+	if (target < 0)
+		return target;
+	struct stat st;
+	if (fstat(target, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+
+	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, req->fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	if (req->source[0] && syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", req->source, 0) < 0)
+		return -errno;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	_cleanup_close_ int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+					       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (mnt < 0)
+		return -errno;
+	int64_t id = mount_id_of(mnt, "", AT_EMPTY_PATH, NULL);
+	if (id < 0)
+		return (int)id;
+	if (id > INT32_MAX)
+		return -EOVERFLOW;
+	if (syscall(SYS_move_mount, mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	return (int)id;
+}
+
+/* umount2() for the process, but only of the mount we made: the target,
+ * resolved as the process sees it, must be the root of mount `mount_id`;
+ * otherwise -ESRCH and the caller lets the kernel handle the call. */
+static int do_umount(const struct helper_request *req)
+{
+	char path[PATH_MAX + 64];
+	int n = snprintf(path, sizeof(path), "/proc/%d/%s/%s", req->pid,
+			 req->target[0] == '/' ? "root" : "cwd", req->target);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ESRCH;
+	bool is_root = false;
+	int64_t id = mount_id_of(AT_FDCWD, path, (req->mount_flags & UMOUNT_NOFOLLOW) ? AT_SYMLINK_NOFOLLOW : 0, &is_root);
+	if (id < 0 || (uint64_t)id != req->mount_id || !is_root)
+		return -ESRCH;
+	return umount2(path, (int)req->mount_flags) < 0 ? -errno : 0;
 }
 
 /* Start argv[0] in the view (we are in its namespaces) with `fds` as its
@@ -258,11 +373,17 @@ static bool request_valid(const struct helper_request *req)
 {
 	if (req->op == HELPER_SPAWN)
 		return spawn_request_valid(req);
+	if (req->op == HELPER_MOUNT_KERNEL)
+		return req->pid > 0 && memchr(req->target, '\0', sizeof(req->target)) && req->target[0] &&
+		       memchr(req->fstype, '\0', sizeof(req->fstype)) && streq(req->fstype, "binfmt_misc") &&
+		       memchr(req->source, '\0', sizeof(req->source));
+	if (req->op == HELPER_UMOUNT)
+		return req->pid > 0 && memchr(req->target, '\0', sizeof(req->target)) && req->target[0];
 	if (req->op != HELPER_MOUNT_FUSE)
 		return false;
 	if (req->root_mode != S_IFDIR && req->root_mode != S_IFREG)
 		return false;
-	if (req->pid <= 0)
+	if (req->pid < 0 || (req->fuse_flags & ~HELPER_FUSE_FLAGS_ALL))
 		return false;
 	return memchr(req->target, '\0', sizeof(req->target)) && req->target[0] &&
 	       memchr(req->fstype, '\0', sizeof(req->fstype)) && req->fstype[0] &&
@@ -293,6 +414,10 @@ _Noreturn void helper_main(int sock)
 		if ((size_t)n == sizeof(req) && request_valid(&req)) {
 			if (req.op == HELPER_SPAWN)
 				reply.result = do_spawn(&req, in_fds, n_in, &fd);
+			else if (n_in == 0 && req.op == HELPER_MOUNT_KERNEL)
+				reply.result = do_mount_kernel(&req);
+			else if (n_in == 0 && req.op == HELPER_UMOUNT)
+				reply.result = do_umount(&req);
 			else if (n_in == 0)
 				reply.result = do_mount_fuse(&req, &fd);
 		}
@@ -330,5 +455,5 @@ int helper_call(int sock, const struct helper_request *req, const int *fds, size
 		*ret_fd = fd;
 	else if (fd >= 0)
 		close(fd);
-	return 0;
+	return reply.result;
 }

@@ -17,6 +17,8 @@
 enum helper_op {
 	HELPER_MOUNT_FUSE = 1, /* open /dev/fuse, mount it at target, return the fd */
 	HELPER_SPAWN = 2,      /* run a program in the view, return its pidfd */
+	HELPER_MOUNT_KERNEL = 3, /* mount fstype ("binfmt_misc" only) at target; result: its mount id */
+	HELPER_UMOUNT = 4,     /* umount2(target, mount_flags) if target is the root of mount mount_id */
 };
 
 #define HELPER_FSTYPE_MAX 64
@@ -25,10 +27,17 @@ enum helper_op {
 #define HELPER_ARGC_MAX 64
 #define HELPER_SPAWN_FDS_MAX 4
 
+/* HELPER_MOUNT_FUSE flags */
+#define HELPER_FUSE_DEFAULT_PERMISSIONS (1u << 0) /* the kernel checks modes */
+#define HELPER_FUSE_CWD_LAYER (1u << 1)           /* this is the working-directory layer */
+#define HELPER_FUSE_FLAGS_ALL (HELPER_FUSE_DEFAULT_PERMISSIONS | HELPER_FUSE_CWD_LAYER)
+
 struct helper_request {
 	uint32_t op;
 	uint32_t root_mode;  /* S_IFDIR or S_IFREG: the FUSE root's type */
-	int32_t pid;         /* the target is resolved against this process's root and cwd */
+	int32_t pid;         /* the target is resolved against this process's root
+			      * and cwd; 0: the helper's own */
+	uint32_t fuse_flags; /* HELPER_FUSE_* */
 	uint32_t mount_flags; /* MS_RDONLY, MS_NOEXEC... (MS_NOSUID|MS_NODEV always added) */
 	char target[PATH_MAX];
 	char fstype[HELPER_FSTYPE_MAX]; /* mounted as fuse.<fstype> */
@@ -37,6 +46,9 @@ struct helper_request {
 	 * become the program's fds 3, 4, ... */
 	uint32_t argc;
 	char args[HELPER_ARGS_MAX];
+	/* HELPER_UMOUNT: the mount the target must be the root of, or the
+	 * reply is -ESRCH and nothing is unmounted. */
+	uint64_t mount_id;
 };
 
 struct helper_reply {
@@ -48,5 +60,6 @@ _Noreturn void helper_main(int sock);
 
 /* Supervisor side: send one request (with `n_fds` fds attached), wait for
  * its reply; on success and if the request returns an fd, *ret_fd gets it.
- * Returns 0 or -errno. */
+ * Returns the reply's result (0, or a mount id for HELPER_MOUNT_KERNEL) or
+ * -errno. */
 int helper_call(int sock, const struct helper_request *req, const int *fds, size_t n_fds, int *ret_fd);

@@ -18,6 +18,7 @@
 struct setup_report {
 	int32_t result;
 	const char *error;
+	pid_t helper_pid;
 };
 
 static int write_id_maps(uid_t uid, gid_t gid)
@@ -31,6 +32,49 @@ static int write_id_maps(uid_t uid, gid_t gid)
 		return r;
 	snprintf(line, sizeof(line), "0 %u 1\n", (unsigned)gid);
 	return write_file("/proc/self/gid_map", line);
+}
+
+/* unshare(flags), flags including CLONE_NEWUSER, for a root launcher: the
+ * view keeps every id (an identity map, setgroups allowed), so host files
+ * keep their owners and root in the view its access to them; it lacks only
+ * the privileges that belong to the initial user namespace. A map wider
+ * than the writer's own id must be written from outside the new namespace:
+ * a child that stays outside writes it. */
+static int unshare_identity_mapped(int flags)
+{
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t self = getpid();
+	pid_t mapper = fork();
+	if (mapper < 0) {
+		int r = -errno;
+		close(go[0]);
+		close(go[1]);
+		return r;
+	}
+	if (mapper == 0) {
+		char c, path[64];
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)self);
+		if (write_file(path, "0 0 4294967295\n") < 0)
+			_exit(1);
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)self);
+		_exit(write_file(path, "0 0 4294967295\n") < 0 ? 1 : 0);
+	}
+	close(go[0]);
+	int r = unshare(flags) < 0 ? -errno : 0;
+	if (r == 0 && write(go[1], "m", 1) != 1)
+		r = -errno;
+	close(go[1]);
+	int status;
+	while (waitpid(mapper, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		r = -EPERM;
+	return r;
 }
 
 static void reset_signals(void)
@@ -53,13 +97,15 @@ static _Noreturn void setup_child(const struct launch_config *cfg, int report_so
 
 	reset_signals();
 	int flags = CLONE_NEWNS | (cfg->user_namespace ? CLONE_NEWUSER : 0);
-	if (unshare(flags) < 0) {
-		rep.result = -errno;
+	bool identity = cfg->user_namespace && geteuid() == 0;
+	int r = identity ? unshare_identity_mapped(flags) : unshare(flags) < 0 ? -errno : 0;
+	if (r < 0) {
+		rep.result = r;
 		rep.error = cfg->user_namespace ? "cannot create a user namespace (is kernel.unprivileged_userns_clone or user.max_user_namespaces 0?)"
 						: "cannot create a mount namespace";
 		goto fail;
 	}
-	if (cfg->user_namespace && (rep.result = write_id_maps(uid, gid)) < 0) {
+	if (cfg->user_namespace && !identity && (rep.result = write_id_maps(uid, gid)) < 0) {
 		rep.error = "cannot write the user namespace's id maps";
 		goto fail;
 	}
@@ -95,6 +141,7 @@ static _Noreturn void setup_child(const struct launch_config *cfg, int report_so
 		rep.error = "cannot open the view's namespaces";
 		goto fail;
 	}
+	rep.helper_pid = helper;
 	fd_send(report_sock, &rep, sizeof(rep), cfg->user_namespace ? fds : fds + 1,
 		cfg->user_namespace ? 2 : 1);
 	_exit(0);
@@ -148,10 +195,9 @@ fail:
 	_exit(127);
 }
 
-int launcher_start(const struct launch_config *cfg, scmp_filter_ctx filter,
-		   struct launched_view *ret, const char **ret_error)
+int launcher_prepare(const struct launch_config *cfg, struct launched_view *ret, const char **ret_error)
 {
-	int report[2], helper[2], exec_pipe[2];
+	int report[2], helper[2];
 	struct setup_report rep;
 	int fds[2];
 
@@ -177,6 +223,7 @@ int launcher_start(const struct launch_config *cfg, scmp_filter_ctx filter,
 		setup_child(cfg, report_theirs, helper_theirs);
 	}
 	helper_theirs = (close(helper_theirs), -1);
+	report_theirs = (close(report_theirs), -1);
 
 	ssize_t n = fd_recv(report_ours, &rep, sizeof(rep), fds, 2);
 	while (waitpid(setup, NULL, 0) < 0 && errno == EINTR)
@@ -189,15 +236,41 @@ int launcher_start(const struct launch_config *cfg, scmp_filter_ctx filter,
 		*ret_error = rep.error;
 		return rep.result;
 	}
-	_cleanup_close_ int userns = cfg->user_namespace ? fds[0] : -1;
-	_cleanup_close_ int mntns = cfg->user_namespace ? fds[1] : fds[0];
 
 	/* From here on, processes of the view that lose their parent are
 	 * reparented to us, so we know when the last one is gone. The helper
 	 * was orphaned before this point and is not ours to wait for. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		return -errno;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		int r = -errno;
+		close(fds[0]);
+		if (fds[1] >= 0)
+			close(fds[1]);
+		*ret_error = "cannot become the view's subreaper";
+		return r;
+	}
 
+	*ret = (struct launched_view){
+		.pid = 0,
+		.listener = -1,
+		.helper = TAKE_FD(helper_ours),
+		.helper_pid = rep.helper_pid,
+		.userns = cfg->user_namespace ? fds[0] : -1,
+		.mntns = cfg->user_namespace ? fds[1] : fds[0],
+	};
+	*ret_error = NULL;
+	return 0;
+}
+
+int launcher_exec(const struct launch_config *cfg, scmp_filter_ctx filter, struct launched_view *view,
+		  const char **ret_error)
+{
+	int report[2], exec_pipe[2];
+	struct setup_report rep;
+
+	*ret_error = "cannot create sockets";
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, report) < 0)
+		return -errno;
+	_cleanup_close_ int report_ours = report[0], report_theirs = report[1];
 	if (pipe2(exec_pipe, O_CLOEXEC) < 0)
 		return -errno;
 	_cleanup_close_ int exec_read = exec_pipe[0], exec_write = exec_pipe[1];
@@ -208,15 +281,15 @@ int launcher_start(const struct launch_config *cfg, scmp_filter_ctx filter,
 		return -errno;
 	if (pid == 0) {
 		close(report_ours);
-		close(helper_ours);
+		close(view->helper);
 		close(exec_read);
-		command_child(cfg, filter, userns, mntns, report_theirs, exec_write);
+		command_child(cfg, filter, view->userns, view->mntns, report_theirs, exec_write);
 	}
 	exec_write = (close(exec_write), -1);
 	report_theirs = (close(report_theirs), -1);
 
 	int listener;
-	n = fd_recv(report_ours, &rep, sizeof(rep), &listener, 1);
+	ssize_t n = fd_recv(report_ours, &rep, sizeof(rep), &listener, 1);
 	if (n != sizeof(rep) || rep.result < 0 || listener < 0) {
 		if (listener >= 0)
 			close(listener);
@@ -237,11 +310,8 @@ int launcher_start(const struct launch_config *cfg, scmp_filter_ctx filter,
 		return -exec_err;
 	}
 
-	ret->pid = pid;
-	ret->listener = listener;
-	ret->helper = TAKE_FD(helper_ours);
-	ret->userns = TAKE_FD(userns);
-	ret->mntns = TAKE_FD(mntns);
+	view->pid = pid;
+	view->listener = listener;
 	*ret_error = NULL;
 	return 0;
 }

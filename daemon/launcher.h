@@ -21,15 +21,22 @@ struct launch_config {
 };
 
 struct launched_view {
-	pid_t pid;      /* the command's process */
-	int listener;   /* seccomp user-notification listener */
-	int helper;     /* socket to the view helper */
-	int userns;     /* fd of the view's user namespace, or -1 */
-	int mntns;      /* fd of the view's mount namespace */
+	pid_t pid;        /* the command's process (0 until launcher_exec) */
+	int listener;     /* seccomp user-notification listener (-1 until then) */
+	int helper;       /* socket to the view helper */
+	pid_t helper_pid;
+	int userns;       /* fd of the view's user namespace, or -1 */
+	int mntns;        /* fd of the view's mount namespace */
 };
 
-/* Errors before the command runs are returned as -errno with a one-line
- * explanation in *ret_error (static string); after a failed execvp the
- * result is -errno of execvp with *ret_error = "exec". */
-int launcher_start(const struct launch_config *cfg, scmp_filter_ctx filter,
-		   struct launched_view *ret, const char **ret_error);
+/* Create the view's namespaces and its helper, and make us the subreaper.
+ * Errors are -errno with a one-line explanation in *ret_error (a static
+ * string). */
+int launcher_prepare(const struct launch_config *cfg, struct launched_view *ret, const char **ret_error);
+
+/* Start the command in the prepared view: it joins the namespaces, enters
+ * the working directory (through anything mounted over it meanwhile),
+ * installs the filter and execs. Fills view->pid and view->listener. After a
+ * failed execvp the result is execvp's -errno with *ret_error = "exec". */
+int launcher_exec(const struct launch_config *cfg, scmp_filter_ctx filter, struct launched_view *view,
+		  const char **ret_error);

@@ -182,6 +182,44 @@ static int start_device(struct vos_view *v, struct view_service *svc, const stru
 	return 0;
 }
 
+/* A kernel filesystem that the helper mounts in the view's user namespace:
+ * no FUSE connection tells us when it goes away, so the mount is recorded
+ * with its mount id and ends through trap_umount2 (or with the view). On
+ * failure the caller still owns `m`. */
+static int mount_kernel(struct vos_view *v, const struct vos_mount_request *req, const char *target,
+			const char *fstype, struct view_mount *m)
+{
+	if (!streq(fstype, "binfmt_misc"))
+		return -EINVAL; /* a service bug: the core mounts nothing else */
+	if (v->userns < 0)
+		return -EOPNOTSUPP; /* without a user namespace it would be the host's instance */
+	struct helper_request hreq = {
+		.op = HELPER_MOUNT_KERNEL,
+		.pid = req->pid,
+	};
+	if (snprintf(hreq.target, sizeof(hreq.target), "%s", target) >= (int)sizeof(hreq.target))
+		return -ENAMETOOLONG;
+	snprintf(hreq.fstype, sizeof(hreq.fstype), "%s", fstype);
+	snprintf(hreq.source, sizeof(hreq.source), "%s", req->source ? req->source : req->type);
+
+	pthread_mutex_lock(&v->helper_lock);
+	int r = helper_call(v->helper, &hreq, NULL, 0, NULL);
+	pthread_mutex_unlock(&v->helper_lock);
+	if (r < 0)
+		return r;
+
+	pthread_mutex_lock(&v->lock);
+	m->kernel = true;
+	m->kernel_mount_id = (uint64_t)r;
+	m->service->mounts++;
+	m->next = v->mounts;
+	v->mounts = m;
+	pthread_mutex_unlock(&v->lock);
+	supervisor_debug(v->sup, "view %u: mounted %s (kernel %s, mount id %d) on %s", v->id, req->type,
+			 fstype, r, target);
+	return 0;
+}
+
 static int start_filesystem(struct vos_view *v, struct view_service *svc, const struct vos_filesystem *fs,
 			    const struct vos_mount_request *req, const char *target)
 {
@@ -197,6 +235,11 @@ static int start_filesystem(struct vos_view *v, struct view_service *svc, const 
 	}
 	m->fs = fs;
 	m->fs_userdata = fm.userdata;
+	if (fm.kernel_fstype) {
+		if ((r = mount_kernel(v, req, target, fm.kernel_fstype, m)) < 0)
+			view_mount_free(m);
+		return r;
+	}
 	if (!fm.serve && !fm.ops) {
 		view_mount_free(m);
 		return -EINVAL; /* a service bug: nothing to serve the mount with */
@@ -307,6 +350,61 @@ static void trap_fsopen(struct vos_view *v, const struct seccomp_notif *n)
 	notify_continue(v->listener, n->id);
 }
 
+/* umount2(target, flags): a kernel filesystem the core mounted ends here.
+ * The helper unmounts it, only if target is that very mount, and the
+ * result goes back to the caller; every other umount2 is the kernel's. */
+#define KERNEL_MOUNTS_MAX 16
+static void trap_umount2(struct vos_view *v, const struct seccomp_notif *n)
+{
+	uint64_t ids[KERNEL_MOUNTS_MAX];
+	size_t n_ids = 0;
+	pthread_mutex_lock(&v->lock);
+	for (struct view_mount *m = v->mounts; m && n_ids < KERNEL_MOUNTS_MAX; m = m->next)
+		if (m->kernel && !m->ended)
+			ids[n_ids++] = m->kernel_mount_id;
+	pthread_mutex_unlock(&v->lock);
+	_cleanup_free_ char *target = n_ids ? tracee_read_string(n->pid, n->data.args[0], PATH_MAX) : NULL;
+	if (!target || !target[0]) {
+		notify_continue(v->listener, n->id);
+		return;
+	}
+	if (!notify_id_valid(v->listener, n->id))
+		return;
+
+	struct helper_request *hreq = calloc(1, sizeof(*hreq));
+	if (!hreq) {
+		notify_respond(v->listener, n->id, -ENOMEM);
+		return;
+	}
+	hreq->op = HELPER_UMOUNT;
+	hreq->pid = (int32_t)n->pid;
+	hreq->mount_flags = (uint32_t)n->data.args[1];
+	snprintf(hreq->target, sizeof(hreq->target), "%s", target);
+	int r = -ESRCH;
+	for (size_t i = 0; i < n_ids && r == -ESRCH; i++) {
+		hreq->mount_id = ids[i];
+		pthread_mutex_lock(&v->helper_lock);
+		r = helper_call(v->helper, hreq, NULL, 0, NULL);
+		pthread_mutex_unlock(&v->helper_lock);
+		if (r == 0) {
+			pthread_mutex_lock(&v->lock);
+			for (struct view_mount *m = v->mounts; m; m = m->next)
+				if (m->kernel && !m->ended && m->kernel_mount_id == ids[i]) {
+					m->ended = true;
+					m->service->mounts--;
+					supervisor_debug(v->sup, "view %u: %s on %s ended", v->id, m->type, m->target);
+					break;
+				}
+			pthread_mutex_unlock(&v->lock);
+		}
+	}
+	free(hreq);
+	if (r == -ESRCH)
+		notify_continue(v->listener, n->id); /* not one of ours */
+	else
+		notify_respond(v->listener, n->id, r);
+}
+
 void mount_trap(struct vos_view *v, const struct seccomp_notif *n)
 {
 	switch (n->data.nr) {
@@ -315,6 +413,9 @@ void mount_trap(struct vos_view *v, const struct seccomp_notif *n)
 		break;
 	case SYS_fsopen:
 		trap_fsopen(v, n);
+		break;
+	case SYS_umount2:
+		trap_umount2(v, n);
 		break;
 	default:
 		/* umount2 and the rest of the new mount API: the kernel checks

@@ -148,10 +148,14 @@ void service_module_unload(struct service_module *m)
 
 const struct vos_filesystem *service_module_filesystem(const struct service_module *m, const char *subtype)
 {
-	for (size_t i = 0; m->desc.filesystems && m->desc.filesystems[i]; i++)
+	const struct vos_filesystem *any = NULL;
+	for (size_t i = 0; m->desc.filesystems && m->desc.filesystems[i]; i++) {
 		if (streq(m->desc.filesystems[i]->name, subtype))
 			return m->desc.filesystems[i];
-	return NULL;
+		if (!any && streq(m->desc.filesystems[i]->name, "*"))
+			any = m->desc.filesystems[i];
+	}
+	return any; /* "*" receives every subtype not matched by name */
 }
 
 const struct vos_device *service_module_device(const struct service_module *m, const char *subtype)

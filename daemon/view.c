@@ -2,8 +2,10 @@
 #include "view.h"
 
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 
+#include "cwd-layer.h"
 #include "fuse-device.h"
 #include "fuse-serve.h"
 #include "helper.h"
@@ -70,13 +72,57 @@ int view_new(struct supervisor *sup, unsigned id, struct vos_view **ret)
 	return 0;
 }
 
-void view_attach(struct vos_view *v, const struct launched_view *launched)
+void view_attach_namespaces(struct vos_view *v, const struct launched_view *launched)
+{
+	v->helper = launched->helper;
+	v->helper_pid = launched->helper_pid;
+	v->userns = launched->userns;
+	v->mntns = launched->mntns;
+}
+
+void view_attach_command(struct vos_view *v, const struct launched_view *launched)
 {
 	v->pid = launched->pid;
 	v->listener = launched->listener;
-	v->helper = launched->helper;
-	v->userns = launched->userns;
-	v->mntns = launched->mntns;
+}
+
+int view_start_cwd_layer(struct vos_view *v, const char *path, bool user_namespace)
+{
+	struct cwd_layer *layer;
+	int r = cwd_layer_new(path, v->helper_pid, user_namespace, &layer);
+	if (r < 0)
+		return r;
+	struct helper_request *req = calloc(1, sizeof(*req));
+	if (!req) {
+		cwd_layer_free(layer);
+		return -ENOMEM;
+	}
+	*req = (struct helper_request){
+		.op = HELPER_MOUNT_FUSE,
+		.root_mode = S_IFDIR,
+		.pid = 0,
+		/* Without a user namespace the view may hold several users: the
+		 * kernel checks modes. Within one, the server's own credentials
+		 * are the view's, and the host checks them. */
+		.fuse_flags = HELPER_FUSE_CWD_LAYER | (user_namespace ? 0 : HELPER_FUSE_DEFAULT_PERMISSIONS),
+	};
+	snprintf(req->target, sizeof(req->target), "%s", path);
+	snprintf(req->fstype, sizeof(req->fstype), "vos-cwd");
+	snprintf(req->source, sizeof(req->source), "%s", path);
+	int fuse_fd = -1;
+	pthread_mutex_lock(&v->helper_lock);
+	r = helper_call(v->helper, req, NULL, 0, &fuse_fd);
+	pthread_mutex_unlock(&v->helper_lock);
+	free(req);
+	if (r == 0)
+		r = fuse_server_start(fuse_fd, &cwd_layer_ops, sizeof(cwd_layer_ops), layer, NULL, NULL, &v->cwd_server);
+	if (r < 0) {
+		cwd_layer_free(layer);
+		return r;
+	}
+	v->cwd_layer = layer;
+	supervisor_debug(v->sup, "view %u: working-directory layer over %s", v->id, path);
+	return 0;
 }
 
 static void view_service_free(struct view_service *s)
@@ -126,6 +172,13 @@ void view_free(struct vos_view *v)
 		close(v->userns);
 	if (v->mntns >= 0)
 		close(v->mntns);
+
+	if (v->cwd_server) {
+		if (fuse_server_join(v->cwd_server, VIEW_SERVER_END_TIMEOUT_MS) == 0)
+			cwd_layer_free(v->cwd_layer);
+		else
+			supervisor_debug(v->sup, "view %u: working-directory layer still busy at exit", v->id);
+	}
 
 	bool all_ended = true;
 	for (struct view_mount *m = v->mounts; m; m = m->next)

@@ -15,6 +15,7 @@
 struct supervisor;
 struct fuse_server;
 struct device_node;
+struct cwd_layer;
 
 struct view_service {
 	struct service_module *module;
@@ -33,6 +34,8 @@ struct view_mount {
 	struct device_node *node;
 	struct fuse_server *server;
 	bool ended;                   /* the FUSE connection is gone */
+	bool kernel;                  /* a kernel filesystem, no server: it ends by umount2 */
+	uint64_t kernel_mount_id;     /* its mount id in the view, from the helper */
 	struct view_mount *next;
 };
 
@@ -48,7 +51,10 @@ struct vos_view {
 	struct view_mount *mounts;
 	unsigned in_flight;           /* notifications being handled */
 	int helper;
+	pid_t helper_pid;
 	pthread_mutex_t helper_lock;  /* one helper request at a time */
+	struct cwd_layer *cwd_layer;  /* or NULL */
+	struct fuse_server *cwd_server;
 	struct vos_service_host host;
 };
 
@@ -59,8 +65,16 @@ void view_mount_free(struct view_mount *mount);
 /* A view with no processes yet: services can be preloaded into it. */
 int view_new(struct supervisor *sup, unsigned id, struct vos_view **ret);
 
-/* Take over the launched command's listener, helper and namespace fds. */
-void view_attach(struct vos_view *view, const struct launched_view *launched);
+/* Take over the prepared view's helper and namespace fds. */
+void view_attach_namespaces(struct vos_view *view, const struct launched_view *launched);
+
+/* Take over the started command's pid and listener. */
+void view_attach_command(struct vos_view *view, const struct launched_view *launched);
+
+/* Serve the host directory `path` through the working-directory layer
+ * (daemon/cwd-layer.h), mounted over it in the view. Call before the
+ * command starts. */
+int view_start_cwd_layer(struct vos_view *view, const char *path, bool user_namespace);
 
 /* Stop the helper (the view's namespaces go with their last process), wait
  * for the FUSE servers to end, release every service. */

@@ -107,10 +107,18 @@ struct vos_fs_mount {
 	 * mounted /dev/fuse fd, which it owns (libfuse accepts it as the
 	 * mountpoint "/dev/fd/N"). Returns when the connection has ended. */
 	void (*serve)(void *userdata, int fuse_fd);
+	/* Optional, instead of ops and serve: no FUSE connection; mount this
+	 * kernel filesystem at the target, in the view's user namespace (the
+	 * core allows only "binfmt_misc"). The core records the mount and
+	 * sees its end through the view's umount2. */
+	const char *kernel_fstype;
 };
 
+/* A filesystem named "*" receives every subtype not matched otherwise by
+ * name (the empty subtype included), e.g. umfuse loading umfuseNAME.so
+ * for `mount -t umfuseNAME`; req->subtype tells it which was asked for. */
 struct vos_filesystem {
-	const char *name;        /* sub-module name */
+	const char *name;        /* sub-module name, or "*" (see above) */
 	const char *description; /* one line */
 	/* Mandatory. Prepare a mount; on success fill `ret_mount`. */
 	int (*mount)(void *service, const struct vos_mount_request *req,

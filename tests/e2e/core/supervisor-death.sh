@@ -6,6 +6,10 @@
 require_fuse
 
 mkdir -p dev
+# Started from /, so the markers below are written natively: with the
+# supervisor gone, its working-directory layer answers ENOTCONN like every
+# other service mount.
+cd /
 start "$VOS" run -- sh -c '
 	um_add_service stall || exit 10
 	mount -t stallread none '"$TEST_DIR"'/dev/r || exit 11
@@ -15,6 +19,7 @@ start "$VOS" run -- sh -c '
 	wait
 '
 vos_pid=$LAST_PID
+cd "$TEST_DIR"
 
 for _ in $(seq 100); do
 	[ -e ready ] && break
