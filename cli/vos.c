@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vos/vos.h>
 
 #include "config.h"
 #include "vos-features.h"
@@ -38,8 +39,8 @@ static void run_usage(FILE *to, const char *prog)
 		"Usage: %s [OPTIONS] [--] COMMAND [ARGS...]\n"
 		"Run COMMAND in a new view.\n\n"
 		"  -p, --service NAME[,OPT=VAL...]  load service NAME first (repeatable)\n"
-		"  -x, --nonesting                  a vos run inside this view makes a\n"
-		"                                   separate, stacked view\n"
+		"  -x, --nonesting                  inside a view, fail instead of running\n"
+		"                                   COMMAND in the current view\n"
 		"  -o, --output FILE                write the supervisor's debug log to FILE\n"
 		"  -v, --verbose                    write the debug log to stderr\n"
 		"      --native-cwd                 do not put the working directory behind\n"
@@ -130,11 +131,38 @@ static int exit_code(int status)
 	return 1;
 }
 
+/* Inside a view, `vos run` joins the view it runs in: the -p services are
+ * added to it and the command runs under the same supervisor. A second,
+ * stacked view is impossible anyway: the kernel allows one seccomp
+ * listener per filter chain (seccomp_load fails with EBUSY), and it would
+ * be wrong: its "continue" answers would skip the outer supervisor. */
+static int run_nested(char **argv, const char *prog)
+{
+	for (size_t i = 0; i < arg_n_services; i++) {
+		char error[512];
+		int r = vos_service_add(arg_services[i], error, sizeof(error));
+		if (r < 0 && r != -EEXIST) {
+			fprintf(stderr, "%s: %s\n", prog, error[0] ? error : strerror(-r));
+			return 1;
+		}
+	}
+	execvp(argv[0], argv);
+	fprintf(stderr, "%s: %s: %s\n", prog, argv[0], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
+
 static int cmd_run(int argc, char **argv, const char *prog)
 {
 	int first = parse_run_args(argc, argv, prog);
 	if (first < 0)
 		return 2;
+	int outer = vos_view_id();
+	if (outer >= 0 && arg_no_nesting) {
+		fprintf(stderr, "%s: already inside view %d, and -x forbids joining it\n", prog, outer);
+		return 1;
+	}
+	if (outer >= 0)
+		return run_nested(argv + first, prog);
 
 	FILE *debug = NULL;
 	if (arg_log_file) {
