@@ -20,9 +20,11 @@
 #include "../daemon/filter.h"
 #include "../daemon/launcher.h"
 #include "../daemon/options.h"
+#include "../daemon/run-client.h"
 #include "../daemon/supervisor.h"
 #include "../daemon/util.h"
 #include "../daemon/view.h"
+#include "../libvos/control-proto.h"
 
 #define MAX_PRELOAD 64
 
@@ -32,6 +34,7 @@ static bool arg_no_nesting;
 static const char *arg_log_file;
 static bool arg_verbose;
 static bool arg_cwd_layer = true;
+static enum { RUN_AUTO, RUN_EMBEDDED, RUN_DAEMON } arg_mode = RUN_AUTO;
 
 static void run_usage(FILE *to, const char *prog)
 {
@@ -47,6 +50,9 @@ static void run_usage(FILE *to, const char *prog)
 		"                                   vos's passthrough layer (native speed there,\n"
 		"                                   but mount points created in it stay invisible\n"
 		"                                   to processes already inside it)\n"
+		"      --daemon                     hand the view to vosd (fail if unreachable)\n"
+		"      --embedded                   serve the view from this process, even\n"
+		"                                   when vosd is reachable\n"
 		"  -n, --nokmulti, --nokvm          accepted for umview compatibility; no effect\n"
 		"  -h, --help                       show this help\n\n"
 		"The exit status is COMMAND's (128+N if it was killed by signal N).\n", prog);
@@ -62,6 +68,8 @@ static int parse_run_args(int argc, char **argv, const char *prog)
 		{ "nokmulti", no_argument, NULL, 'K' },
 		{ "nokvm", no_argument, NULL, 'M' },
 		{ "native-cwd", no_argument, NULL, 'N' },
+		{ "daemon", no_argument, NULL, 'D' },
+		{ "embedded", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -99,6 +107,12 @@ static int parse_run_args(int argc, char **argv, const char *prog)
 			break;
 		case 'N':
 			arg_cwd_layer = false;
+			break;
+		case 'D':
+			arg_mode = RUN_DAEMON;
+			break;
+		case 'E':
+			arg_mode = RUN_EMBEDDED;
 			break;
 		case 'n':
 		case 'K':
@@ -151,6 +165,100 @@ static int run_nested(char **argv, const char *prog)
 	return errno == ENOENT ? 127 : 126;
 }
 
+/* --- vos run through vosd (daemon/run-client.h) ------------------------ */
+
+#define RUN_DAEMON_UNREACHABLE (-1)
+
+/* Prepare the view here, hand it to vosd, wait for the command. Returns the
+ * exit code, or RUN_DAEMON_UNREACHABLE to fall back to the embedded path. */
+static int run_via_daemon(char **argv, const char *prog, FILE *debug)
+{
+	char path[PATH_MAX];
+	/* Inside a view, vos run joins it (nesting): the embedded path does that. */
+	if (arg_mode == RUN_AUTO && (prctl(VOS_PRCTL_MAGIC, 0UL, 0UL, 0UL, 0UL) >= 0 || errno != EINVAL))
+		return RUN_DAEMON_UNREACHABLE;
+	run_client_socket_path(path, sizeof(path));
+	_cleanup_close_ int sock = run_client_connect(path);
+	if (sock < 0) {
+		if (arg_mode == RUN_AUTO)
+			return RUN_DAEMON_UNREACHABLE;
+		fprintf(stderr, "%s: cannot reach vosd at %s: %s\n", prog, path, strerror(-sock));
+		return 1;
+	}
+
+	scmp_filter_ctx filter;
+	int r = filter_build(&filter);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot build the seccomp filter: %s\n", prog, strerror(-r));
+		return 1;
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	struct launch_config cfg = { .argv = argv, .user_namespace = true };
+	struct launched_view launched;
+	const char *error;
+	if ((r = launcher_prepare(&cfg, &launched, &error)) < 0) {
+		seccomp_release(filter);
+		fprintf(stderr, "%s: %s: %s\n", prog, error ? error : "cannot start the view", strerror(-r));
+		return 1;
+	}
+	char cwd[PATH_MAX];
+	struct stat cwd_st;
+	bool layer = arg_cwd_layer && getcwd(cwd, sizeof(cwd)) && !streq(cwd, "/") && stat(cwd, &cwd_st) == 0 &&
+		     cwd_st.st_uid == geteuid();
+	unsigned id;
+	char warning[PATH_MAX + 256], why[512];
+	r = run_client_prepare(sock, &launched, argv, layer ? cwd : NULL, arg_services, arg_n_services,
+			       getenv("VOS_SERVICE_PATH"), &id, warning, sizeof(warning), why, sizeof(why));
+	if (r < 0) {
+		seccomp_release(filter);
+		close(launched.helper);
+		close(launched.mntns);
+		if (launched.userns >= 0)
+			close(launched.userns);
+		fprintf(stderr, "%s: %s\n", prog, why[0] ? why : strerror(-r));
+		return 1;
+	}
+	if (warning[0])
+		fprintf(stderr, "%s: %s\n", prog, warning);
+	if (debug)
+		fprintf(debug, "view %u served by vosd at %s (its log has the details)\n", id, path);
+
+	r = launcher_exec(&cfg, filter, &launched, &error);
+	seccomp_release(filter);
+	close(launched.helper);
+	close(launched.mntns);
+	if (launched.userns >= 0)
+		close(launched.userns);
+	if (r < 0) {
+		if (error && streq(error, "exec")) {
+			fprintf(stderr, "%s: %s: %s\n", prog, argv[0], strerror(-r));
+			return r == -ENOENT ? 127 : 126;
+		}
+		fprintf(stderr, "%s: %s: %s\n", prog, error ? error : "cannot start the view", strerror(-r));
+		return 1;
+	}
+	r = run_client_attach(sock, id, &launched, why, sizeof(why));
+	close(launched.listener);
+	if (r < 0) {
+		fprintf(stderr, "%s: vosd: %s\n", prog, why[0] ? why : strerror(-r));
+		kill(launched.pid, SIGKILL);
+	}
+	int status = run_client_wait(launched.pid);
+	if (status < 0) {
+		fprintf(stderr, "%s: waiting for the command failed: %s\n", prog, strerror(-status));
+		return 1;
+	}
+	return r < 0 ? 1 : exit_code(status);
+}
+
 static int cmd_run(int argc, char **argv, const char *prog)
 {
 	int first = parse_run_args(argc, argv, prog);
@@ -173,6 +281,12 @@ static int cmd_run(int argc, char **argv, const char *prog)
 		}
 	} else if (arg_verbose) {
 		debug = stderr;
+	}
+
+	if (arg_mode != RUN_EMBEDDED) {
+		int code = run_via_daemon(argv + first, prog, debug);
+		if (code != RUN_DAEMON_UNREACHABLE)
+			return code;
 	}
 
 	struct supervisor sup;

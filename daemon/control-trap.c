@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "../libvos/control-proto.h"
+#include "netstack.h"
 #include "notify.h"
 #include "supervisor.h"
 #include "util.h"
@@ -118,6 +119,10 @@ void control_trap(struct vos_view *v, const struct seccomp_notif *n)
 	case VOS_CONTROL_MOUNT_LIST:
 		r = list_reply(v, n->pid, &req, view_list_mounts);
 		break;
+	case VOS_CONTROL_MSOCKET:
+	case VOS_CONTROL_STACK_NETNS:
+		netstack_control(v, n, req.op, name, arg); /* answers with an fd */
+		return;
 	default:
 		r = -EOPNOTSUPP;
 		break;

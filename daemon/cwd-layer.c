@@ -495,6 +495,20 @@ static void layer_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 	layer_getattr(req, ino, fi);
 }
 
+/* access(2): without default_permissions the kernel asks us; the host
+ * answers for the server's credentials, which are the view's. */
+static void layer_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct layer_inode *inode = inode_of(req, ino);
+	if (inode->view_only) {
+		fuse_reply_err(req, (mask & W_OK) || ((mask & X_OK) && !S_ISDIR(inode->mode)) ? EACCES : 0);
+		return;
+	}
+	char path[32];
+	proc_path(path, inode->fd);
+	fuse_reply_err(req, faccessat(AT_FDCWD, path, mask, AT_EACCESS) < 0 ? errno : 0);
+}
+
 static void layer_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct layer_inode *inode = inode_of(req, ino);
@@ -1018,6 +1032,7 @@ const struct fuse_lowlevel_ops cwd_layer_ops = {
 	.getattr = layer_getattr,
 	.setattr = layer_setattr,
 	.readlink = layer_readlink,
+	.access = layer_access,
 	.mknod = layer_mknod,
 	.mkdir = layer_mkdir,
 	.symlink = layer_symlink,
@@ -1045,17 +1060,18 @@ const struct fuse_lowlevel_ops cwd_layer_ops = {
 	.lseek = layer_lseek,
 };
 
-int cwd_layer_new(const char *path, pid_t helper_pid, bool user_namespace, struct cwd_layer **ret)
+int cwd_layer_new(int dir_fd, pid_t helper_pid, bool user_namespace, struct cwd_layer **ret)
 {
 	struct cwd_layer *l = calloc(1, sizeof(*l));
-	if (!l)
+	if (!l) {
+		close(dir_fd);
 		return -ENOMEM;
-	l->root.fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	l->root.fd = dir_fd;
 	struct stat st;
-	if (l->root.fd < 0 || fstat(l->root.fd, &st) < 0) {
-		int r = -errno;
-		if (l->root.fd >= 0)
-			close(l->root.fd);
+	if (fstat(l->root.fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		int r = S_ISDIR(st.st_mode) ? -errno : -ENOTDIR;
+		close(l->root.fd);
 		free(l);
 		return r;
 	}

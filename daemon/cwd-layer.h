@@ -26,10 +26,11 @@
 
 struct cwd_layer;
 
-/* A layer over the host directory `path`. `helper_pid` is the only process
- * whose creations become view-only entries. With `user_namespace`, the
- * caller's uid/gid appear as 0 in the view and every other id as 65534. */
-int cwd_layer_new(const char *path, pid_t helper_pid, bool user_namespace, struct cwd_layer **ret);
+/* A layer over the directory `dir_fd` (an O_PATH fd, taken over even on
+ * failure). `helper_pid` is the only process whose creations become
+ * view-only entries. With `user_namespace`, the caller's uid appears as 0
+ * in the view and every other uid as 65534 (see to_view() for groups). */
+int cwd_layer_new(int dir_fd, pid_t helper_pid, bool user_namespace, struct cwd_layer **ret);
 void cwd_layer_free(struct cwd_layer *layer);
 
 /* The FUSE operations; userdata is the `struct cwd_layer *`. */

@@ -14,6 +14,10 @@ const char *const filter_trapped_syscalls[] = {
 	"move_mount",
 	"open_tree",
 	"mount_setattr",
+	"socket",         /* umnet: the default stack (netstack.c) */
+	"setns",          /* umnet: refused while the default stack is permanent */
+	"unshare",
+	"io_uring_setup",
 };
 const size_t filter_trapped_syscalls_count = sizeof(filter_trapped_syscalls) / sizeof(filter_trapped_syscalls[0]);
 

@@ -135,9 +135,9 @@ static void device_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 static void device_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	(void)ino;
-	(void)datasync;
-	(void)fi;
-	fuse_reply_err(req, 0);
+	struct device_node *node = node_of(req);
+	int r = node->desc->ops->fsync ? node->desc->ops->fsync(node->dev, fi->fh, datasync) : 0;
+	fuse_reply_err(req, r < 0 ? -r : 0);
 }
 
 static void device_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
@@ -177,11 +177,32 @@ const struct fuse_lowlevel_ops device_node_ops = {
 	.ioctl = device_ioctl,
 };
 
+struct device_node *device_node_new(const struct vos_device *desc, void *dev, struct device_node *disk)
+{
+	struct device_node *node = calloc(1, sizeof(*node));
+	if (!node)
+		return NULL;
+	node->desc = desc;
+	node->dev = dev;
+	node->disk = disk ? disk : node;
+	__atomic_add_fetch(&node->disk->refs, 1, __ATOMIC_SEQ_CST);
+	return node; /* uid/gid 0: the view's root */
+}
+
+void device_node_end(struct device_node *node)
+{
+	if (!node || node->ended)
+		return;
+	node->ended = true;
+	struct device_node *disk = node->disk;
+	if (__atomic_sub_fetch(&disk->refs, 1, __ATOMIC_SEQ_CST) == 0 && disk->desc->ops->destroy)
+		disk->desc->ops->destroy(disk->dev);
+}
+
 void device_node_free(struct device_node *node)
 {
 	if (!node)
 		return;
-	if (node->owner && node->desc->ops->destroy)
-		node->desc->ops->destroy(node->dev);
+	device_node_end(node);
 	free(node);
 }

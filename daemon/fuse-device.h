@@ -9,14 +9,24 @@
 
 struct device_node {
 	const struct vos_device *desc;
-	void *dev;          /* from desc->create() */
-	uid_t uid;          /* owner shown by stat (the view's root) */
+	void *dev;                 /* what the operations receive */
+	uid_t uid;                 /* owner shown by stat (the view's root) */
 	gid_t gid;
-	bool owner;         /* the disk itself: destroy() runs on free */
+	struct device_node *disk;  /* the node whose create() made the device (itself for the disk) */
+	unsigned refs;             /* on the disk's node: its nodes still served */
+	bool ended;                /* this node's reference is dropped */
 };
 
 /* The FUSE operations; userdata is a `struct device_node *`. */
 extern const struct fuse_lowlevel_ops device_node_ops;
 
-/* Release the node, and the device (desc->ops->destroy) if it owns it. */
+/* A node for device `dev`: the disk itself (`disk` NULL, `dev` from
+ * create()) or one of its partitions. */
+struct device_node *device_node_new(const struct vos_device *desc, void *dev, struct device_node *disk);
+
+/* The node's connection is gone: drop its reference on the device; the
+ * last node of a device destroys it (desc->ops->destroy). Idempotent. */
+void device_node_end(struct device_node *node);
+
+/* Free the node (ending it first if needed). */
 void device_node_free(struct device_node *node);

@@ -3,6 +3,9 @@
 
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/socket.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <signal.h>
@@ -30,8 +33,9 @@ static unsigned overlay_count;
 
 /* The working-directory layer (daemon/cwd-layer.h), once mounted: entries
  * the helper creates in it exist in the view only. */
-static dev_t layer_dev;
-static bool layer_mounted;
+#define LAYERS_MAX 64
+static dev_t layer_devs[LAYERS_MAX];
+static unsigned n_layers;
 
 /* The device of `fd` without asking a FUSE server (which may be us, or
  * not started yet): AT_STATX_DONT_SYNC. */
@@ -47,7 +51,12 @@ static int dev_of(int fd, dev_t *ret)
 static bool in_layer(int dir)
 {
 	dev_t dev;
-	return layer_mounted && dev_of(dir, &dev) == 0 && dev == layer_dev;
+	if (n_layers == 0 || dev_of(dir, &dev) < 0)
+		return false;
+	for (unsigned i = 0; i < n_layers; i++)
+		if (layer_devs[i] == dev)
+			return true;
+	return false;
 }
 
 static bool is_our_overlay(int dir)
@@ -234,10 +243,12 @@ static int do_mount_fuse(const struct helper_request *req, int *ret_fd)
 		_cleanup_close_ int top = open_in_process(req->pid, req->target, O_PATH | O_DIRECTORY);
 		if (top < 0)
 			return top;
-		int r = dev_of(top, &layer_dev);
+		if (n_layers == LAYERS_MAX)
+			return -ENOSPC;
+		int r = dev_of(top, &layer_devs[n_layers]);
 		if (r < 0)
 			return r;
-		layer_mounted = true;
+		n_layers++;
 	}
 	*ret_fd = TAKE_FD(fuse);
 	return 0;
@@ -257,12 +268,198 @@ static int64_t mount_id_of(int dirfd, const char *path, int flags, bool *ret_is_
 	return (int64_t)stx.stx_mnt_id;
 }
 
-/* A kernel filesystem (binfmt_misc only, checked by request_valid) at the
+/* The next item of `*p` up to an unescaped `sep` (or the end), with the
+ * backslash escapes removed, into `out`; `*p` moves past the separator. */
+static int next_item(const char **p, char sep, char *out, size_t size)
+{
+	size_t n = 0;
+	const char *s = *p;
+	for (; *s && *s != sep; s++) {
+		if (*s == '\\' && s[1])
+			s++;
+		if (n + 1 >= size)
+			return -ENAMETOOLONG;
+		out[n++] = *s;
+	}
+	out[n] = '\0';
+	*p = *s ? s + 1 : s;
+	return 0;
+}
+
+#define OVERLAY_LAYERS_MAX 16
+
+/* Open every path of the overlay options in the calling process and turn
+ * them into the kernel's options, naming the paths /proc/self/fd/N. */
+struct overlay_layers {
+	int fds[OVERLAY_LAYERS_MAX + 2];
+	size_t n_fds;
+	char lower[OVERLAY_LAYERS_MAX * 32], upper[32], work[32];
+};
+
+static void overlay_layers_close(struct overlay_layers *o)
+{
+	for (size_t i = 0; i < o->n_fds; i++)
+		close(o->fds[i]);
+	o->n_fds = 0;
+}
+
+static int overlay_open(pid_t pid, const char *path, struct overlay_layers *o, char *buf, size_t size)
+{
+	size_t len = strlen(buf);
+	if (!path[0] || o->n_fds == sizeof(o->fds) / sizeof(o->fds[0]))
+		return -EINVAL;
+	int fd = open_in_process(pid, path, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	o->fds[o->n_fds++] = fd;
+	snprintf(buf + len, size - len, "%s/proc/self/fd/%d", len ? ":" : "", fd);
+	return 0;
+}
+
+static int overlay_parse(pid_t pid, const char *options, struct overlay_layers *o)
+{
+	_cleanup_free_ char *item = malloc(HELPER_OPTIONS_MAX), *path = malloc(PATH_MAX);
+	if (!item || !path)
+		return -ENOMEM;
+	const char *p = options;
+	while (*p) {
+		/* Split on ',' keeping the escapes, which the paths still need. */
+		size_t n = 0;
+		for (; *p && *p != ','; p++) {
+			if (*p == '\\' && p[1])
+				item[n++] = *p++;
+			item[n++] = *p;
+		}
+		item[n] = '\0';
+		if (*p)
+			p++;
+		char *eq = strchr(item, '=');
+		if (!eq)
+			return -EINVAL;
+		*eq = '\0';
+		const char *value = eq + 1;
+		int r;
+		if (streq(item, "lowerdir")) {
+			while (*value) {
+				if ((r = next_item(&value, ':', path, PATH_MAX)) < 0)
+					return r;
+				if ((r = overlay_open(pid, path, o, o->lower, sizeof(o->lower))) < 0)
+					return r;
+			}
+		} else if (streq(item, "upperdir") || streq(item, "workdir")) {
+			char *out = streq(item, "upperdir") ? o->upper : o->work;
+			if (out[0])
+				return -EINVAL;
+			if ((r = next_item(&value, '\0', path, PATH_MAX)) < 0 ||
+			    (r = overlay_open(pid, path, o, out, sizeof(o->upper))) < 0)
+				return r;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (!o->lower[0] || !o->upper[0] != !o->work[0])
+		return -EINVAL;
+	return 0;
+}
+
+/* A detached overlay mount of `o`, metadata in user.* xattrs when the
+ * kernel allows it (always in a user namespace), else trusted.*. */
+static int overlay_fsmount(const struct overlay_layers *o, bool userxattr, unsigned attrs)
+{
+	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "viewfs", 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir", o->lower, 0) < 0 ||
+	    (o->upper[0] && syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", o->upper, 0) < 0) ||
+	    (o->work[0] && syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", o->work, 0) < 0) ||
+	    (userxattr && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs);
+	return mnt < 0 ? -errno : mnt;
+}
+
+/* Attach detached mount `mnt` at `target`; returns its mount id. */
+static int attach_mount(int mnt, int target)
+{
+	int64_t id = mount_id_of(mnt, "", AT_EMPTY_PATH, NULL);
+	if (id < 0)
+		return (int)id;
+	if (id > INT32_MAX)
+		return -EOVERFLOW;
+	if (syscall(SYS_move_mount, mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	return (int)id;
+}
+
+/* viewfs: an overlay whose layers are paths of the calling process. */
+static int do_mount_overlay(const struct helper_request *req)
+{
+	struct overlay_layers o = { .n_fds = 0 };
+	int r = overlay_parse(req->pid, req->kernel_options, &o);
+	if (r < 0) {
+		overlay_layers_close(&o);
+		return r;
+	}
+	unsigned attrs = MOUNT_ATTR_NODEV | (req->mount_flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0);
+	_cleanup_close_ int mnt = overlay_fsmount(&o, true, attrs);
+	if (mnt == -EINVAL)
+		mnt = overlay_fsmount(&o, false, attrs);
+	overlay_layers_close(&o);
+	if (mnt < 0)
+		return mnt;
+	_cleanup_close_ int target = open_target(req->pid, req->target, S_IFDIR);
+	if (target < 0)
+		return target;
+	struct stat st;
+	if (fstat(target, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return attach_mount(mnt, target);
+}
+
+/* viewfs: a recursive bind mount of a path of the calling process. */
+static int do_mount_bind(const struct helper_request *req)
+{
+	_cleanup_close_ int source = open_in_process(req->pid, req->kernel_options, O_PATH);
+	if (source < 0)
+		return source;
+	struct stat st;
+	if (fstat(source, &st) < 0)
+		return -errno;
+	_cleanup_close_ int mnt = (int)syscall(SYS_open_tree, source, "",
+					       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (mnt < 0)
+		return -errno;
+	if (req->mount_flags & MS_RDONLY) {
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+		if (syscall(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+			return -errno;
+	}
+	mode_t type = S_ISDIR(st.st_mode) ? S_IFDIR : S_IFREG;
+	_cleanup_close_ int target = open_target(req->pid, req->target, type);
+	if (target < 0)
+		return target;
+	struct stat tst;
+	if (fstat(target, &tst) < 0)
+		return -errno;
+	if (S_ISDIR(tst.st_mode) != S_ISDIR(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -ENOTDIR : -EISDIR;
+	return attach_mount(mnt, target);
+}
+
+/* A kernel filesystem (binfmt_misc, overlay or bind, checked by request_valid) at the
  * target, created in our user namespace: binfmt_misc keys its instance by
  * the mounter's user namespace, so this is the view's own. The result is
  * the new mount's id, by which HELPER_UMOUNT recognises it later. */
 static int do_mount_kernel(const struct helper_request *req)
 {
+	if (streq(req->fstype, "overlay"))
+		return do_mount_overlay(req);
+	if (streq(req->fstype, "bind"))
+		return do_mount_bind(req);
 	_cleanup_close_ int target = open_target(req->pid, req->target, S_IFDIR);
 	if (target < 0)
 		return target;
@@ -283,14 +480,7 @@ static int do_mount_kernel(const struct helper_request *req)
 					       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (mnt < 0)
 		return -errno;
-	int64_t id = mount_id_of(mnt, "", AT_EMPTY_PATH, NULL);
-	if (id < 0)
-		return (int)id;
-	if (id > INT32_MAX)
-		return -EOVERFLOW;
-	if (syscall(SYS_move_mount, mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return -errno;
-	return (int)id;
+	return attach_mount(mnt, target);
 }
 
 /* umount2() for the process, but only of the mount we made: the target,
@@ -323,10 +513,24 @@ static int do_spawn(const struct helper_request *req, const int *fds, size_t n_f
 	}
 	argv[req->argc] = NULL;
 
-	pid_t pid = fork();
-	if (pid < 0)
+	/* The child waits until its pidfd exists: with SA_NOCLDWAIT a child
+	 * that exits at once would be reaped, and its pid gone, before
+	 * pidfd_open. */
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
 		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		close(go[0]);
+		close(go[1]);
+		return r;
+	}
 	if (pid == 0) {
+		char c;
+		close(go[1]);
+		(void)!read(go[0], &c, 1);
+		close(go[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGCHLD, SIG_DFL);
 		int devnull = open("/dev/null", O_RDONLY);
@@ -345,7 +549,9 @@ static int do_spawn(const struct helper_request *req, const int *fds, size_t n_f
 		fprintf(stderr, "vos: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	close(go[0]);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	close(go[1]); /* let it run */
 	if (pidfd < 0) {
 		int r = -errno;
 		kill(pid, SIGKILL);
@@ -369,14 +575,72 @@ static bool spawn_request_valid(const struct helper_request *req)
 	return req->args[0] == '/'; /* an absolute program path */
 }
 
+/* Open a path as the calling process sees it; the supervisor cannot do
+ * it itself through FUSE mounts of the view's user namespace. */
+static int do_open(const struct helper_request *req, int *ret_fd)
+{
+	int flags = (int)req->open_flags;
+	if (!(flags & O_PATH))
+		flags |= O_NOCTTY; /* openat2 takes nothing but O_DIRECTORY/O_NOFOLLOW with O_PATH */
+	int fd = open_in_process(req->pid, req->target, flags);
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	return 0;
+}
+
+/* HELPER_SOCKET: a thread enters the stack's network namespace (a
+ * namespace change is per thread, and the helper could not come back to
+ * a namespace of the host's user namespace), makes the socket, ends. */
+struct socket_job {
+	const struct helper_request *req;
+	int netns;
+	int result;
+};
+
+static void *socket_thread(void *arg)
+{
+	struct socket_job *job = arg;
+	if (setns(job->netns, CLONE_NEWNET) < 0) {
+		job->result = -errno;
+		return NULL;
+	}
+	int fd = socket(job->req->socket_domain, job->req->socket_type | SOCK_CLOEXEC, job->req->socket_protocol);
+	job->result = fd < 0 ? -errno : fd;
+	return NULL;
+}
+
+static int do_socket(const struct helper_request *req, int netns, int *ret_fd)
+{
+	struct socket_job job = { .req = req, .netns = netns, .result = -EIO };
+	pthread_t thread;
+	int r = pthread_create(&thread, NULL, socket_thread, &job);
+	if (r != 0)
+		return -r;
+	pthread_join(thread, NULL);
+	if (job.result < 0)
+		return job.result;
+	*ret_fd = job.result;
+	return 0;
+}
+
 static bool request_valid(const struct helper_request *req)
 {
+	if (req->op == HELPER_SOCKET)
+		return true; /* the kernel checks socket()'s arguments */
+	if (req->op == HELPER_OPEN)
+		return req->pid >= 0 && memchr(req->target, '\0', sizeof(req->target)) && req->target[0] &&
+		       !(req->open_flags & (O_CREAT | O_TRUNC)) && (req->open_flags & O_TMPFILE) != O_TMPFILE;
 	if (req->op == HELPER_SPAWN)
 		return spawn_request_valid(req);
 	if (req->op == HELPER_MOUNT_KERNEL)
 		return req->pid > 0 && memchr(req->target, '\0', sizeof(req->target)) && req->target[0] &&
-		       memchr(req->fstype, '\0', sizeof(req->fstype)) && streq(req->fstype, "binfmt_misc") &&
-		       memchr(req->source, '\0', sizeof(req->source));
+		       memchr(req->fstype, '\0', sizeof(req->fstype)) &&
+		       (streq(req->fstype, "binfmt_misc") || streq(req->fstype, "overlay") ||
+			streq(req->fstype, "bind")) &&
+		       memchr(req->source, '\0', sizeof(req->source)) &&
+		       memchr(req->kernel_options, '\0', sizeof(req->kernel_options)) &&
+		       (streq(req->fstype, "binfmt_misc") || req->kernel_options[0]);
 	if (req->op == HELPER_UMOUNT)
 		return req->pid > 0 && memchr(req->target, '\0', sizeof(req->target)) && req->target[0];
 	if (req->op != HELPER_MOUNT_FUSE)
@@ -414,10 +678,14 @@ _Noreturn void helper_main(int sock)
 		if ((size_t)n == sizeof(req) && request_valid(&req)) {
 			if (req.op == HELPER_SPAWN)
 				reply.result = do_spawn(&req, in_fds, n_in, &fd);
+			else if (n_in == 0 && req.op == HELPER_OPEN)
+				reply.result = do_open(&req, &fd);
 			else if (n_in == 0 && req.op == HELPER_MOUNT_KERNEL)
 				reply.result = do_mount_kernel(&req);
 			else if (n_in == 0 && req.op == HELPER_UMOUNT)
 				reply.result = do_umount(&req);
+			else if (req.op == HELPER_SOCKET)
+				reply.result = n_in == 1 ? do_socket(&req, in_fds[0], &fd) : -EINVAL;
 			else if (n_in == 0)
 				reply.result = do_mount_fuse(&req, &fd);
 		}

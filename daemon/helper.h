@@ -17,8 +17,10 @@
 enum helper_op {
 	HELPER_MOUNT_FUSE = 1, /* open /dev/fuse, mount it at target, return the fd */
 	HELPER_SPAWN = 2,      /* run a program in the view, return its pidfd */
-	HELPER_MOUNT_KERNEL = 3, /* mount fstype ("binfmt_misc" only) at target; result: its mount id */
+	HELPER_MOUNT_KERNEL = 3, /* mount fstype ("binfmt_misc", "overlay", "bind") at target; result: its mount id */
 	HELPER_UMOUNT = 4,     /* umount2(target, mount_flags) if target is the root of mount mount_id */
+	HELPER_OPEN = 5,       /* open target with open_flags as pid sees it, return the fd */
+	HELPER_SOCKET = 6,     /* socket(socket_*) in the network namespace sent with the request */
 };
 
 #define HELPER_FSTYPE_MAX 64
@@ -26,6 +28,7 @@ enum helper_op {
 #define HELPER_ARGS_MAX 8192 /* HELPER_SPAWN: argv as NUL-separated strings */
 #define HELPER_ARGC_MAX 64
 #define HELPER_SPAWN_FDS_MAX 4
+#define HELPER_OPTIONS_MAX 8192 /* HELPER_MOUNT_KERNEL: struct vos_fs_mount.kernel_options */
 
 /* HELPER_MOUNT_FUSE flags */
 #define HELPER_FUSE_DEFAULT_PERMISSIONS (1u << 0) /* the kernel checks modes */
@@ -38,6 +41,7 @@ struct helper_request {
 	int32_t pid;         /* the target is resolved against this process's root
 			      * and cwd; 0: the helper's own */
 	uint32_t fuse_flags; /* HELPER_FUSE_* */
+	uint32_t open_flags; /* HELPER_OPEN: O_* (O_CREAT and O_TMPFILE refused) */
 	uint32_t mount_flags; /* MS_RDONLY, MS_NOEXEC... (MS_NOSUID|MS_NODEV always added) */
 	char target[PATH_MAX];
 	char fstype[HELPER_FSTYPE_MAX]; /* mounted as fuse.<fstype> */
@@ -49,6 +53,11 @@ struct helper_request {
 	/* HELPER_UMOUNT: the mount the target must be the root of, or the
 	 * reply is -ESRCH and nothing is unmounted. */
 	uint64_t mount_id;
+	/* HELPER_MOUNT_KERNEL of "overlay" or "bind": its options, paths
+	 * resolved against pid (see struct vos_fs_mount.kernel_options). */
+	char kernel_options[HELPER_OPTIONS_MAX];
+	/* HELPER_SOCKET: socket(2)'s arguments (SOCK_CLOEXEC is added). */
+	int32_t socket_domain, socket_type, socket_protocol;
 };
 
 struct helper_reply {

@@ -13,6 +13,7 @@
 #include "fuse-device.h"
 #include "fuse-serve.h"
 #include "helper.h"
+#include "netstack.h"
 #include "notify.h"
 #include "supervisor.h"
 #include "util.h"
@@ -27,6 +28,10 @@ static void mount_ended(void *ctx)
 {
 	struct view_mount *m = ctx;
 	struct vos_view *v = m->view;
+	/* The kernel sends nothing more on this connection: a device can go
+	 * (memory of a ramdisk, fd of an image) once all its nodes have. */
+	if (m->node)
+		device_node_end(m->node);
 	pthread_mutex_lock(&v->lock);
 	m->ended = true;
 	m->service->mounts--;
@@ -88,9 +93,12 @@ static int mount_node(struct vos_view *v, const struct vos_mount_request *req, c
 	snprintf(hreq.fstype, sizeof(hreq.fstype), "%s", req->type);
 	snprintf(hreq.source, sizeof(hreq.source), "%s", req->source ? req->source : req->type);
 
+	int r = view_prepare_mount_point(v, req->pid, target);
+	if (r < 0)
+		return r;
 	int fuse_fd = -1;
 	pthread_mutex_lock(&v->helper_lock);
-	int r = helper_call(v->helper, &hreq, NULL, 0, &fuse_fd);
+	r = helper_call(v->helper, &hreq, NULL, 0, &fuse_fd);
 	pthread_mutex_unlock(&v->helper_lock);
 	if (r < 0)
 		return r;
@@ -120,17 +128,6 @@ static int mount_node(struct vos_view *v, const struct vos_mount_request *req, c
 	return 0;
 }
 
-static struct device_node *device_node_new(const struct vos_device *dev, void *instance, bool owner)
-{
-	struct device_node *node = calloc(1, sizeof(*node));
-	if (!node)
-		return NULL;
-	node->desc = dev;
-	node->dev = instance;
-	node->owner = owner;
-	return node; /* uid/gid 0: the view's root */
-}
-
 /* A device: the main node at target, and its partitions at target1... */
 static int start_device(struct vos_view *v, struct view_service *svc, const struct vos_device *dev,
 			const struct vos_mount_request *req, const char *target)
@@ -141,7 +138,7 @@ static int start_device(struct vos_view *v, struct view_service *svc, const stru
 		return r;
 
 	struct view_mount *m = view_mount_new(v, svc, req, target);
-	struct device_node *node = m ? device_node_new(dev, instance, true) : NULL;
+	struct device_node *node = m ? device_node_new(dev, instance, NULL) : NULL;
 	if (!node) {
 		free(m);
 		if (dev->ops->destroy)
@@ -164,7 +161,7 @@ static int start_device(struct vos_view *v, struct view_service *svc, const stru
 		if (asprintf(&part_target, "%s%u", target, i) < 0)
 			return -ENOMEM;
 		struct view_mount *pm = view_mount_new(v, svc, req, part_target);
-		struct device_node *pnode = pm ? device_node_new(dev, dev->ops->partition(instance, i), false) : NULL;
+		struct device_node *pnode = pm ? device_node_new(dev, dev->ops->partition(instance, i), node) : NULL;
 		if (!pnode) {
 			free(pm);
 			free(part_target);
@@ -187,23 +184,31 @@ static int start_device(struct vos_view *v, struct view_service *svc, const stru
  * with its mount id and ends through trap_umount2 (or with the view). On
  * failure the caller still owns `m`. */
 static int mount_kernel(struct vos_view *v, const struct vos_mount_request *req, const char *target,
-			const char *fstype, struct view_mount *m)
+			const char *fstype, const char *options, struct view_mount *m)
 {
-	if (!streq(fstype, "binfmt_misc"))
+	bool layered = streq(fstype, "overlay") || streq(fstype, "bind"); /* viewfs */
+	if (!streq(fstype, "binfmt_misc") && !layered)
 		return -EINVAL; /* a service bug: the core mounts nothing else */
-	if (v->userns < 0)
+	if (layered != (options && options[0]))
+		return -EINVAL; /* a service bug: layers without paths, or binfmt_misc with options */
+	if (v->userns < 0 && !layered)
 		return -EOPNOTSUPP; /* without a user namespace it would be the host's instance */
-	struct helper_request hreq = {
-		.op = HELPER_MOUNT_KERNEL,
-		.pid = req->pid,
-	};
-	if (snprintf(hreq.target, sizeof(hreq.target), "%s", target) >= (int)sizeof(hreq.target))
+	_cleanup_free_ struct helper_request *hreq = calloc(1, sizeof(*hreq));
+	if (!hreq)
+		return -ENOMEM;
+	hreq->op = HELPER_MOUNT_KERNEL;
+	hreq->pid = req->pid;
+	hreq->mount_flags = layered ? (uint32_t)(req->flags & MS_RDONLY) : 0;
+	if (snprintf(hreq->target, sizeof(hreq->target), "%s", target) >= (int)sizeof(hreq->target))
 		return -ENAMETOOLONG;
-	snprintf(hreq.fstype, sizeof(hreq.fstype), "%s", fstype);
-	snprintf(hreq.source, sizeof(hreq.source), "%s", req->source ? req->source : req->type);
+	if (layered && snprintf(hreq->kernel_options, sizeof(hreq->kernel_options), "%s", options) >=
+			       (int)sizeof(hreq->kernel_options))
+		return -ENAMETOOLONG;
+	snprintf(hreq->fstype, sizeof(hreq->fstype), "%s", fstype);
+	snprintf(hreq->source, sizeof(hreq->source), "%s", req->source ? req->source : req->type);
 
 	pthread_mutex_lock(&v->helper_lock);
-	int r = helper_call(v->helper, &hreq, NULL, 0, NULL);
+	int r = helper_call(v->helper, hreq, NULL, 0, NULL);
 	pthread_mutex_unlock(&v->helper_lock);
 	if (r < 0)
 		return r;
@@ -236,7 +241,7 @@ static int start_filesystem(struct vos_view *v, struct view_service *svc, const 
 	m->fs = fs;
 	m->fs_userdata = fm.userdata;
 	if (fm.kernel_fstype) {
-		if ((r = mount_kernel(v, req, target, fm.kernel_fstype, m)) < 0)
+		if ((r = mount_kernel(v, req, target, fm.kernel_fstype, fm.kernel_options, m)) < 0)
 			view_mount_free(m);
 		return r;
 	}
@@ -263,6 +268,9 @@ static int start_mount(struct vos_view *v, struct view_service *svc, const struc
 	const struct vos_filesystem *fs = service_module_filesystem(mod, req->subtype);
 	if (fs)
 		return start_filesystem(v, svc, fs, req, target);
+	const struct vos_netstack *stack = netstack_find(svc, req->subtype);
+	if (stack)
+		return netstack_mount(v, svc, stack, req, target);
 	return -ENODEV; /* mount(8): unknown filesystem type */
 }
 

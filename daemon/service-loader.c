@@ -89,6 +89,9 @@ static int check_descriptor(const struct vos_service *d, const char *name, char 
 		if (dev->kind != 'c' && dev->kind != 'b')
 			return fail(error, size, -EINVAL, "device '%s' of '%s' is neither 'c' nor 'b'", dev->name, d->name);
 	}
+	for (size_t i = 0; d->netstacks && d->netstacks[i]; i++)
+		if (!d->netstacks[i]->name || !d->netstacks[i]->create)
+			return fail(error, size, -EINVAL, "network stack %zu of '%s' has no name or no create operation", i, d->name);
 	return 0;
 }
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "supervisor.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -9,8 +8,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "control-trap.h"
-#include "mount-trap.h"
+#include "dispatch.h"
 #include "notify.h"
 #include "util.h"
 #include "view.h"
@@ -52,62 +50,6 @@ void supervisor_debug(struct supervisor *sup, const char *fmt, ...)
 	fputc('\n', sup->debug);
 	fflush(sup->debug);
 	pthread_mutex_unlock(&sup->log_lock);
-}
-
-struct handler_job {
-	struct vos_view *view;
-	struct seccomp_notif notif;
-};
-
-static void *handler_thread(void *arg)
-{
-	struct handler_job *job = arg;
-	struct vos_view *v = job->view;
-	const struct seccomp_notif *n = &job->notif;
-
-	if (n->data.nr == SYS_prctl)
-		control_trap(v, n);
-	else
-		mount_trap(v, n);
-
-	pthread_mutex_lock(&v->lock);
-	v->in_flight--;
-	pthread_cond_broadcast(&v->changed);
-	pthread_mutex_unlock(&v->lock);
-	free(job);
-	return NULL;
-}
-
-/* Each notification is answered on its own thread: a service that takes
- * its time (opening an image, a slow helper) never stalls the others. */
-static void dispatch(struct vos_view *v, const struct seccomp_notif *n)
-{
-	supervisor_debug(v->sup, "view %u: pid %d syscall %d", v->id, n->pid, n->data.nr);
-	struct handler_job *job = malloc(sizeof(*job));
-	if (!job) {
-		notify_respond(v->listener, n->id, -ENOMEM);
-		return;
-	}
-	job->view = v;
-	job->notif = *n;
-
-	pthread_mutex_lock(&v->lock);
-	v->in_flight++;
-	pthread_mutex_unlock(&v->lock);
-
-	pthread_attr_t attr;
-	pthread_t thread;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int r = pthread_create(&thread, &attr, handler_thread, job);
-	pthread_attr_destroy(&attr);
-	if (r != 0) {
-		pthread_mutex_lock(&v->lock);
-		v->in_flight--;
-		pthread_mutex_unlock(&v->lock);
-		notify_respond(v->listener, n->id, -EAGAIN);
-		free(job);
-	}
 }
 
 /* Reap what exited; record the command's status. Returns true when no
@@ -167,7 +109,7 @@ int supervisor_run_view(struct supervisor *sup, struct vos_view *v)
 				if (events[i].events & EPOLLIN) {
 					struct seccomp_notif notif;
 					if (notify_recv(v->listener, &notif) == 0)
-						dispatch(v, &notif);
+						dispatch_notification(v, &notif);
 				} else if (events[i].events & (EPOLLHUP | EPOLLERR)) {
 					/* No process uses the filter any more. */
 					epoll_ctl(ep, EPOLL_CTL_DEL, v->listener, NULL);

@@ -2,13 +2,17 @@
 #include "view.h"
 
 #include <stdarg.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <stdlib.h>
 
 #include "cwd-layer.h"
 #include "fuse-device.h"
 #include "fuse-serve.h"
 #include "helper.h"
+#include "netstack.h"
 #include "supervisor.h"
 #include "util.h"
 
@@ -53,6 +57,13 @@ static int host_spawn(void *core, const char *const *argv, const int *fds, size_
 	return r < 0 ? r : pidfd;
 }
 
+static int host_open(void *core, pid_t pid, const char *path, int flags)
+{
+	if (!path || !path[0] || pid <= 0)
+		return -EINVAL;
+	return view_open(core, pid, path, flags);
+}
+
 int view_new(struct supervisor *sup, unsigned id, struct vos_view **ret)
 {
 	struct vos_view *v = calloc(1, sizeof(*v));
@@ -63,11 +74,13 @@ int view_new(struct supervisor *sup, unsigned id, struct vos_view **ret)
 	v->listener = v->helper = v->userns = v->mntns = -1;
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_mutex_init(&v->helper_lock, NULL);
+	pthread_mutex_init(&v->layers_lock, NULL);
 	pthread_cond_init(&v->changed, NULL);
 	v->host.size = sizeof(v->host);
 	v->host.core = v;
 	v->host.log = host_log;
 	v->host.spawn = host_spawn;
+	v->host.open = host_open;
 	*ret = v;
 	return 0;
 }
@@ -86,43 +99,193 @@ void view_attach_command(struct vos_view *v, const struct launched_view *launche
 	v->listener = launched->listener;
 }
 
-int view_start_cwd_layer(struct vos_view *v, const char *path, bool user_namespace)
+static int helper_request_fd(struct vos_view *v, struct helper_request *req, int *ret_fd)
 {
-	struct cwd_layer *layer;
-	int r = cwd_layer_new(path, v->helper_pid, user_namespace, &layer);
+	pthread_mutex_lock(&v->helper_lock);
+	int r = v->helper >= 0 ? helper_call(v->helper, req, NULL, 0, ret_fd) : -ENOTCONN;
+	pthread_mutex_unlock(&v->helper_lock);
+	return r;
+}
+
+static int helper_open(struct vos_view *v, pid_t pid, const char *path, int flags, int *ret_fd)
+{
+	struct helper_request *req = calloc(1, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	req->op = HELPER_OPEN;
+	req->pid = pid;
+	req->open_flags = (uint32_t)flags;
+	int r = -ENAMETOOLONG;
+	if (snprintf(req->target, sizeof(req->target), "%s", path) < (int)sizeof(req->target))
+		r = helper_request_fd(v, req, ret_fd);
+	free(req);
+	return r;
+}
+
+/* The device of an fd or path as seen from outside the view: FUSE answers
+ * a statx asking for nothing with st_dev even to strangers. */
+static int outside_dev(int dirfd, const char *path, dev_t *ret)
+{
+	struct statx stx;
+	if (statx(dirfd, path, AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, &stx) < 0)
+		return -errno;
+	*ret = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	return 0;
+}
+
+struct view_layer *view_layer_of_dev(struct vos_view *v, dev_t dev)
+{
+	pthread_mutex_lock(&v->lock);
+	struct view_layer *l = v->layers;
+	while (l && l->dev != dev)
+		l = l->next;
+	pthread_mutex_unlock(&v->lock);
+	return l;
+}
+
+int view_add_layer(struct vos_view *v, pid_t pid, const char *path)
+{
+	int dir_fd;
+	int r = helper_open(v, pid, path, O_PATH | O_DIRECTORY, &dir_fd);
 	if (r < 0)
 		return r;
+	struct stat st;
+	struct statfs sfs;
+	if (fstat(dir_fd, &st) < 0 || fstatfs(dir_fd, &sfs) < 0) {
+		r = -errno;
+		close(dir_fd);
+		return r;
+	}
+	if (st.st_uid != geteuid()) {
+		close(dir_fd);
+		return -EPERM; /* another user's: its writes would fail through FUSE */
+	}
+	if (sfs.f_type == 0x65735546 /* FUSE_SUPER_MAGIC */) {
+		close(dir_fd);
+		return -EOPNOTSUPP; /* a view's FUSE mount: not ours to pass through */
+	}
+
+	struct view_layer *vl = calloc(1, sizeof(*vl));
 	struct helper_request *req = calloc(1, sizeof(*req));
-	if (!req) {
-		cwd_layer_free(layer);
+	if (!vl || !req || !(vl->path = strdup(path))) {
+		free(vl), free(req);
+		close(dir_fd);
 		return -ENOMEM;
 	}
+	if ((r = cwd_layer_new(dir_fd, v->helper_pid, v->userns >= 0, &vl->layer)) < 0)
+		goto fail;
 	*req = (struct helper_request){
 		.op = HELPER_MOUNT_FUSE,
 		.root_mode = S_IFDIR,
-		.pid = 0,
+		.pid = pid,
 		/* Without a user namespace the view may hold several users: the
 		 * kernel checks modes. Within one, the server's own credentials
 		 * are the view's, and the host checks them. */
-		.fuse_flags = HELPER_FUSE_CWD_LAYER | (user_namespace ? 0 : HELPER_FUSE_DEFAULT_PERMISSIONS),
+		.fuse_flags = HELPER_FUSE_CWD_LAYER | (v->userns >= 0 ? 0 : HELPER_FUSE_DEFAULT_PERMISSIONS),
 	};
 	snprintf(req->target, sizeof(req->target), "%s", path);
-	snprintf(req->fstype, sizeof(req->fstype), "vos-cwd");
+	snprintf(req->fstype, sizeof(req->fstype), "vos-layer");
 	snprintf(req->source, sizeof(req->source), "%s", path);
 	int fuse_fd = -1;
-	pthread_mutex_lock(&v->helper_lock);
-	r = helper_call(v->helper, req, NULL, 0, &fuse_fd);
-	pthread_mutex_unlock(&v->helper_lock);
-	free(req);
-	if (r == 0)
-		r = fuse_server_start(fuse_fd, &cwd_layer_ops, sizeof(cwd_layer_ops), layer, NULL, NULL, &v->cwd_server);
-	if (r < 0) {
-		cwd_layer_free(layer);
-		return r;
+	if ((r = helper_request_fd(v, req, &fuse_fd)) < 0)
+		goto fail;
+	char where[64];
+	snprintf(where, sizeof(where), "/proc/%d/root", v->helper_pid);
+	_cleanup_free_ char *in_view = NULL;
+	if (asprintf(&in_view, "%s%s", where, path) < 0 || outside_dev(AT_FDCWD, in_view, &vl->dev) < 0) {
+		/* Mounted but unidentifiable: serve it, it simply gets no bypass. */
+		vl->dev = 0;
 	}
-	v->cwd_layer = layer;
-	supervisor_debug(v->sup, "view %u: working-directory layer over %s", v->id, path);
+	r = fuse_server_start(fuse_fd, &cwd_layer_ops, sizeof(cwd_layer_ops), vl->layer, NULL, NULL, &vl->server);
+	if (r < 0)
+		goto fail;
+	pthread_mutex_lock(&v->lock);
+	vl->next = v->layers;
+	v->layers = vl;
+	pthread_mutex_unlock(&v->lock);
+	free(req);
+	supervisor_debug(v->sup, "view %u: passthrough layer over %s", v->id, path);
 	return 0;
+fail:
+	cwd_layer_free(vl->layer);
+	free(vl->path);
+	free(vl);
+	free(req);
+	return r;
+}
+
+int view_prepare_mount_point(struct vos_view *v, pid_t pid, const char *target)
+{
+	int fd;
+	int r = helper_open(v, pid, target, O_PATH, &fd);
+	if (r == 0)
+		close(fd);
+	if (r != -ENOENT)
+		return 0; /* there already, or an error the mount itself reports */
+
+	char abs[PATH_MAX];
+	if (target[0] == '/') {
+		snprintf(abs, sizeof(abs), "%s", target);
+	} else {
+		char link[64], cwd[PATH_MAX];
+		snprintf(link, sizeof(link), "/proc/%d/cwd", pid);
+		ssize_t n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n <= 0)
+			return 0;
+		cwd[n] = '\0';
+		if (snprintf(abs, sizeof(abs), "%s/%s", n > 1 ? cwd : "", target) >= (int)sizeof(abs))
+			return -ENAMETOOLONG;
+	}
+	char *slash = strrchr(abs, '/');
+	if (slash == abs)
+		return 0; /* a new entry in /: left to the helper's overlay */
+	*slash = '\0';
+
+	pthread_mutex_lock(&v->layers_lock);
+	r = helper_open(v, pid, abs, O_PATH | O_DIRECTORY, &fd);
+	if (r == 0) {
+		dev_t dev;
+		bool layered = outside_dev(fd, "", &dev) == 0 && view_layer_of_dev(v, dev);
+		close(fd);
+		if (!layered && (r = view_add_layer(v, pid, abs)) < 0)
+			supervisor_debug(v->sup, "view %u: no layer over %s (%s): the helper's overlay makes the mount point",
+					 v->id, abs, strerror(-r));
+	}
+	pthread_mutex_unlock(&v->layers_lock);
+	return 0;
+}
+
+int view_start_cwd_layer(struct vos_view *v, const char *path, bool user_namespace)
+{
+	(void)user_namespace; /* the view knows */
+	return view_add_layer(v, 0, path);
+}
+
+int view_open(struct vos_view *v, pid_t pid, const char *path, int flags)
+{
+	int fd;
+	int r = helper_open(v, pid, path, flags, &fd);
+	if (r < 0)
+		return r;
+	dev_t dev;
+	struct view_layer *l = outside_dev(fd, "", &dev) == 0 ? view_layer_of_dev(v, dev) : NULL;
+	if (!l)
+		return fd;
+	/* A host file behind a layer: the layer passes it through at the
+	 * same path, so open that path natively. */
+	char link[32], name[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, name, sizeof(name) - 1);
+	size_t plen = strlen(l->path);
+	if (n > 0 && (size_t)n > plen && strncmp(name, l->path, plen) == 0 && name[plen] == '/') {
+		name[n] = '\0';
+		int host = open(name, (flags & ~O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY);
+		if (host >= 0) {
+			close(fd);
+			return host;
+		}
+	}
+	return fd;
 }
 
 static void view_service_free(struct view_service *s)
@@ -173,11 +336,15 @@ void view_free(struct vos_view *v)
 	if (v->mntns >= 0)
 		close(v->mntns);
 
-	if (v->cwd_server) {
-		if (fuse_server_join(v->cwd_server, VIEW_SERVER_END_TIMEOUT_MS) == 0)
-			cwd_layer_free(v->cwd_layer);
+	while (v->layers) {
+		struct view_layer *l = v->layers;
+		v->layers = l->next;
+		if (fuse_server_join(l->server, VIEW_SERVER_END_TIMEOUT_MS) == 0)
+			cwd_layer_free(l->layer);
 		else
-			supervisor_debug(v->sup, "view %u: working-directory layer still busy at exit", v->id);
+			supervisor_debug(v->sup, "view %u: layer over %s still busy at exit", v->id, l->path);
+		free(l->path);
+		free(l);
 	}
 
 	bool all_ended = true;
@@ -188,6 +355,7 @@ void view_free(struct vos_view *v)
 		} else {
 			m->server = NULL;
 		}
+	netstack_table_free(v->netstacks);
 	if (!all_ended)
 		return; /* a server still uses its service: leave both to exit() */
 

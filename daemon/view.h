@@ -17,6 +17,17 @@ struct fuse_server;
 struct device_node;
 struct cwd_layer;
 
+/* A passthrough layer over a directory of the view (daemon/cwd-layer.h):
+ * the directory vos run starts in, and parents of missing mount points. */
+struct view_layer {
+	struct cwd_layer *layer;
+	struct fuse_server *server;
+	char *path;                   /* absolute, in the view */
+	dev_t dev;                    /* the layer mount's device in the view */
+	struct view_layer *next;
+};
+struct netstack_table;
+
 struct view_service {
 	struct service_module *module;
 	void *data;                   /* from the service's init() */
@@ -53,8 +64,9 @@ struct vos_view {
 	int helper;
 	pid_t helper_pid;
 	pthread_mutex_t helper_lock;  /* one helper request at a time */
-	struct cwd_layer *cwd_layer;  /* or NULL */
-	struct fuse_server *cwd_server;
+	struct view_layer *layers;    /* passthrough layers (cwd-layer.h), newest first */
+	pthread_mutex_t layers_lock;  /* one layer decision at a time */
+	struct netstack_table *netstacks; /* umnet's stacks (netstack.h), or NULL */
 	struct vos_service_host host;
 };
 
@@ -71,10 +83,32 @@ void view_attach_namespaces(struct vos_view *view, const struct launched_view *l
 /* Take over the started command's pid and listener. */
 void view_attach_command(struct vos_view *view, const struct launched_view *launched);
 
-/* Serve the host directory `path` through the working-directory layer
- * (daemon/cwd-layer.h), mounted over it in the view. Call before the
- * command starts. */
+/* Serve the directory `path` (absolute, as process `pid` sees it; 0: the
+ * helper) through a passthrough layer mounted over it in the view, so the
+ * helper can add view-only entries there. The directory must be the
+ * caller's and reachable by the supervisor (not inside a view's FUSE
+ * mount): -EPERM / -EOPNOTSUPP otherwise. */
+int view_add_layer(struct vos_view *view, pid_t pid, const char *path);
+
+/* Before a mount on `target` (as process `pid` gives it): if it does not
+ * exist and its parent is not behind a layer, put one over the parent so
+ * the helper can make the mount point there, in the view only, with every
+ * other write in that directory still reaching the host. Returns 0 unless
+ * out of memory: where no layer is possible, the helper falls back to its
+ * overlay. */
+int view_prepare_mount_point(struct vos_view *view, pid_t pid, const char *target);
+
+/* The working-directory layer: view_add_layer() before the command starts. */
 int view_start_cwd_layer(struct vos_view *view, const char *path, bool user_namespace);
+
+/* Is device `dev` (as statx reports it from outside the view) one of the
+ * view's layers? Returns the layer or NULL. */
+struct view_layer *view_layer_of_dev(struct vos_view *view, dev_t dev);
+
+/* Open `path` as process `pid` of the view sees it (through the helper);
+ * a plain host file under a layer is opened directly on the host, without
+ * the layer's FUSE round trips. Returns an fd or -errno. */
+int view_open(struct vos_view *view, pid_t pid, const char *path, int flags);
 
 /* Stop the helper (the view's namespaces go with their last process), wait
  * for the FUSE servers to end, release every service. */

@@ -31,6 +31,10 @@ enum vos_control_op {
 	VOS_CONTROL_SERVICE_DEL = 3,  /* name */
 	VOS_CONTROL_SERVICE_LIST = 4, /* reply = "name: description\n"... */
 	VOS_CONTROL_MOUNT_LIST = 5,   /* reply = "type source target\n"... */
+	VOS_CONTROL_MSOCKET = 6,      /* name = stack path, arg = "DOMAIN TYPE PROTOCOL";
+				       * returns a socket of that stack (installed fd) */
+	VOS_CONTROL_STACK_NETNS = 7,  /* name = stack path; returns its network
+				       * namespace (installed fd, close-on-exec) */
 };
 
 struct vos_control_request {

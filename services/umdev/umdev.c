@@ -15,6 +15,8 @@ static int umdev_init(const struct vos_service_host *host, const struct vos_opti
 static const struct vos_device *const umdev_devices[] = {
 	&umdev_null,
 	&umdev_trivhd,
+	&umdev_mbr,
+	&umdev_ramdisk,
 	NULL,
 };
 

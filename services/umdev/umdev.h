@@ -9,3 +9,5 @@ extern const struct vos_service_host *umdev_host;
 
 extern const struct vos_device umdev_null;
 extern const struct vos_device umdev_trivhd;
+extern const struct vos_device umdev_mbr;
+extern const struct vos_device umdev_ramdisk;

@@ -28,6 +28,35 @@ cleanup() {
 trap cleanup EXIT
 cd "$TEST_DIR" || exit 99
 
+# vosd. A test never uses the system's or the user's vosd: by default
+# VOS_SOCKET names a socket that does not exist, so `vos run` serves its
+# view embedded. With VOS_FORCE_DAEMON=1 (meson test --setup daemon) the
+# test starts a private vosd in its temp dir and every `vos run` hands its
+# view to it: the same tests then check the daemon path.
+VOSD="$VOS_BUILD_ROOT/daemon/vosd"
+export VOS_SOCKET="$TEST_DIR/no-vosd.sock"
+
+# start_vosd [SOCKET [ARGS...]]: a private vosd (foreground, remembered for
+# cleanup) on SOCKET (default $TEST_DIR/vosd.sock); sets VOSD_PID and
+# exports VOS_SOCKET. Its log goes to $TEST_DIR/vosd.log.
+start_vosd() {
+	local sock=${1:-$TEST_DIR/vosd.sock}
+	shift 2>/dev/null
+	start "$VOSD" --foreground --socket "$sock" --config /dev/null "$@" 2>>"$TEST_DIR/vosd.log"
+	VOSD_PID=$LAST_PID
+	local i
+	for i in $(seq 100); do
+		[ -S "$sock" ] && break
+		kill -0 "$VOSD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -S "$sock" ] || { echo "FAIL: vosd did not start: $(cat "$TEST_DIR/vosd.log")" >&2; exit 1; }
+	export VOS_SOCKET="$sock"
+}
+if [ "${VOS_FORCE_DAEMON:-0}" = 1 ]; then
+	start_vosd
+fi
+
 # step TIMEOUT CMD...: run with a timeout; prints nothing itself.
 step() {
 	local secs=$1

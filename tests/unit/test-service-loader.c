@@ -79,7 +79,7 @@ static void expect_refusal(const char *name, int err, const char *text)
 static void test_refusals(void **state)
 {
 	(void)state;
-	expect_refusal("badmajor", -EPROTO, "built for service ABI 2.0");
+	expect_refusal("badmajor", -EPROTO, "built for service ABI 2.");
 	expect_refusal("tooshort", -EPROTO, "descriptor size");
 	expect_refusal("missingop", -EINVAL, "lacks a name, create, read or write");
 	expect_refusal("nosymbol", -ENOEXEC, "not a vos service");

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define VOS_SERVICE_ABI_MAJOR 1
-#define VOS_SERVICE_ABI_MINOR 0
+#define VOS_SERVICE_ABI_MINOR 1
 
 /* One `key` or `key=value` item of an option list such as "size=100M,mbr". */
 struct vos_option {
@@ -77,6 +77,11 @@ struct vos_service_host {
 	 * is killed when the view ends or the supervisor dies. Returns a
 	 * pidfd, readable once the program has exited, or -errno. */
 	int (*spawn)(void *core, const char *const *argv, const int *fds, size_t n_fds);
+	/* Open `path` (a mount's source, say) as process `pid` of the view sees
+	 * it: its root, its cwd, the view's mounts. Use this, not open() on a
+	 * /proc path: the kernel keeps processes outside the view out of the
+	 * view's FUSE mounts. Returns an fd or -errno. */
+	int (*open)(void *core, pid_t pid, const char *path, int flags);
 };
 
 /* A mount request as the process in the view made it. */
@@ -84,8 +89,8 @@ struct vos_mount_request {
 	const char *type;    /* full mount type, e.g. "umdevnull" */
 	const char *subtype; /* the part after the service name, e.g. "null" */
 	const char *source;  /* as given (may be "none"); NULL if none */
-	const char *source_path; /* source resolved for opening by the core
-				  * (/proc/PID/root/..., /proc/PID/cwd/...) */
+	const char *source_path; /* source as a /proc/PID/root|cwd path; prefer
+				  * host->open(core, pid, source, flags) */
 	const char *target;  /* as given */
 	unsigned long flags; /* mount(2) MS_* flags */
 	const struct vos_options *options; /* parsed mount data */
@@ -109,9 +114,16 @@ struct vos_fs_mount {
 	void (*serve)(void *userdata, int fuse_fd);
 	/* Optional, instead of ops and serve: no FUSE connection; mount this
 	 * kernel filesystem at the target, in the view's user namespace (the
-	 * core allows only "binfmt_misc"). The core records the mount and
-	 * sees its end through the view's umount2. */
+	 * core allows only "binfmt_misc", "overlay" and "bind", see
+	 * kernel_options). The core records the mount and sees its end
+	 * through the view's umount2. */
 	const char *kernel_fstype;
+	/* With kernel_fstype. "overlay": "lowerdir=P[:P...],upperdir=P,
+	 * workdir=P" (upperdir and workdir optional, nothing else accepted;
+	 * , : and backslash inside a path escaped with a backslash); "bind":
+	 * the source path, verbatim. Paths are resolved as the calling process
+	 * sees them (absolute, or relative to its cwd). NULL otherwise. */
+	const char *kernel_options;
 };
 
 /* A filesystem named "*" receives every subtype not matched otherwise by
@@ -147,7 +159,8 @@ struct vos_device_ops {
 	/* Optional. An ioctl whose argument size is encoded in `cmd`. */
 	int (*ioctl)(void *dev, uint64_t handle, unsigned int cmd, void *arg,
 		     const void *in, size_t in_size, void *out, size_t out_size);
-	/* Optional. Release `dev` when the node is unmounted. */
+	/* Optional. Release `dev` once its node, and every partition node, is
+	 * unmounted (or the view ends). */
 	void (*destroy)(void *dev);
 	/* Optional, for disks: how many partition nodes to create beside the
 	 * main node, as TARGET1 ... TARGETn. Called once after create(). */
@@ -156,6 +169,9 @@ struct vos_device_ops {
 	 * for partition `index` (1..n). Partition objects are not destroyed
 	 * separately: destroy() of the disk releases them. */
 	void *(*partition)(void *dev, unsigned index);
+	/* Optional. fsync(2)/fdatasync(2) on the node: make written data
+	 * durable (e.g. fsync the image file). */
+	int (*fsync)(void *dev, uint64_t handle, int datasync);
 };
 
 struct vos_device {
@@ -167,6 +183,29 @@ struct vos_device {
 	/* Mandatory. Create the device for one mount; *ret_dev is passed to
 	 * every operation. */
 	int (*create)(void *service, const struct vos_mount_request *req, void **ret_dev);
+};
+
+/* ---- network stacks: mount -t <service><name> SOURCE /dev/net/NAME ---- */
+
+/* A stack is a Linux network namespace (or none at all: a null stack, in
+ * which every socket fails). The core shows it as a node at the mount
+ * target, makes it the view's default stack when that target is
+ * /dev/net/default, and creates sockets in it for socket() (default stack)
+ * and msocket(); mstack(1) enters it. */
+struct vos_netstack_instance {
+	int netns_fd; /* fd of the stack's network namespace, given to the
+		       * core (which closes it); -1: a null stack */
+	void *data;   /* passed back to destroy() */
+};
+
+struct vos_netstack {
+	const char *name;        /* sub-module name, e.g. "null" for umnetnull */
+	const char *description; /* one line */
+	/* Mandatory. Create the stack for one mount (ABI 1.1). */
+	int (*create)(void *service, const struct vos_mount_request *req,
+		      struct vos_netstack_instance *ret_stack);
+	/* Optional. The stack's node is gone (umount, end of the view). */
+	void (*destroy)(void *service, void *data);
 };
 
 /* ---- the descriptor ---- */
@@ -185,6 +224,8 @@ struct vos_service {
 	/* NULL-terminated tables; either may be NULL. */
 	const struct vos_filesystem *const *filesystems;
 	const struct vos_device *const *devices;
+	/* ABI 1.1: NULL-terminated network stacks; may be NULL. */
+	const struct vos_netstack *const *netstacks;
 	/* New members are appended here in later minors. */
 };
 

@@ -66,9 +66,9 @@ out=$(vos_run -- sh -c 'sleep 0.2; cat later 2>/dev/null || echo missing' & slee
 expect_eq "a file created on the host during the view" "host" "$out"
 
 # --native-cwd: no layer; mount points made here are invisible from here.
-out=$(vos_run --native-cwd -- sh -c 'grep -c vos-cwd /proc/self/mountinfo')
+out=$(vos_run --native-cwd -- sh -c 'grep -c fuse.vos-layer /proc/self/mountinfo')
 expect_eq "--native-cwd mounts no layer" "0" "$out"
-out=$(vos_run -- sh -c 'grep -c vos-cwd /proc/self/mountinfo')
+out=$(vos_run -- sh -c 'grep -c fuse.vos-layer /proc/self/mountinfo')
 expect_eq "the layer is there by default" "1" "$out"
-grep -q vos-cwd /proc/self/mountinfo && fail "layer visible on the host" || ok "layer not visible on the host"
+grep -q fuse.vos-layer /proc/self/mountinfo && fail "layer visible on the host" || ok "layer not visible on the host"
 finish

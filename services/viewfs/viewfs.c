@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * viewfs: reorganise the filesystem one view sees, with the kernel's own
+ * mounts made in the view (its user and mount namespaces), so data runs at
+ * native speed and nothing on the host changes:
+ *
+ *   mount -t viewfs [-o move] SOURCE TARGET   bind mount of SOURCE at TARGET
+ *   mount -t viewfs -o merge SOURCE TARGET    overlay lowerdir=SOURCE:TARGET
+ *                                             (SOURCE wins, read-only)
+ *   mount -t viewfs -o cow[,renew] LAYER TARGET
+ *   mount -t viewfs -o mincow[,renew] LAYER TARGET
+ *                                             overlay lowerdir=TARGET,
+ *                                             upperdir=LAYER: every change
+ *                                             lands in LAYER
+ *
+ * overlayfs needs a work directory on the layer's filesystem that is not
+ * inside the layer: viewfs uses `.NAME.viewfs-work` beside the layer
+ * directory NAME (created on first use, kept for the next mount).
+ *
+ * The service is named "viewfs" and its one filesystem is the catch-all
+ * "*": only the empty subtype (`-t viewfs` itself) is accepted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "viewfs.h"
+
+struct viewfs {
+	const struct vos_service_host *host;
+};
+
+/* One mount's kernel options, alive until the core is done with them. */
+struct viewfs_mount {
+	char options[8192];
+};
+
+#define LOG(v, ...) (v)->host->log((v)->host->core, __VA_ARGS__)
+
+/* A path as process `pid` sees it, reachable from here. */
+static char *path_in(pid_t pid, const char *path)
+{
+	char *out;
+	if (asprintf(&out, "/proc/%d/%s%s%s", pid, path[0] == '/' ? "root" : "cwd", path[0] == '/' ? "" : "/",
+		     path) < 0)
+		return NULL;
+	return out;
+}
+
+static int open_in(pid_t pid, const char *path, int flags)
+{
+	char *p = path_in(pid, path);
+	if (!p)
+		return -ENOMEM;
+	int fd = open(p, flags | O_CLOEXEC);
+	int r = fd < 0 ? -errno : fd;
+	free(p);
+	return r;
+}
+
+/* The work directory beside the layer `source` (as the caller wrote it):
+ * "DIR/.NAME.viewfs-work", created if missing. ret_path: as the caller sees it. */
+static int layer_workdir(struct viewfs *v, pid_t pid, const char *source, char **ret_path)
+{
+	char *copy = strdup(source);
+	if (!copy)
+		return -ENOMEM;
+	size_t len = strlen(copy);
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	char *slash = strrchr(copy, '/');
+	const char *name = slash ? slash + 1 : copy;
+	const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
+	if (slash)
+		*slash = '\0';
+	int r = 0;
+	char *path = NULL;
+	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		LOG(v, "viewfs: %s: name the layer directory itself (not '.', '..' or '/')", source);
+		r = -EINVAL;
+	} else if (asprintf(&path, "%s%s.%s.viewfs-work", dir, strcmp(dir, "/") == 0 ? "" : "/", name) < 0) {
+		path = NULL;
+		r = -ENOMEM;
+	} else {
+		char *p = path_in(pid, path);
+		if (!p)
+			r = -ENOMEM;
+		else if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			r = -errno;
+			LOG(v, "viewfs: cannot create the work directory %s: %s", path, strerror(-r));
+		}
+		free(p);
+	}
+	free(copy);
+	if (r < 0) {
+		free(path);
+		return r;
+	}
+	*ret_path = path;
+	return 0;
+}
+
+/* Checks on SOURCE and TARGET, each failure one line. */
+static int check_paths(struct viewfs *v, const struct vos_mount_request *req, const struct viewfs_args *a)
+{
+	const char *mode = viewfs_mode_name(a->mode);
+	int src = open_in(req->pid, req->source, O_PATH);
+	if (src < 0) {
+		LOG(v, "viewfs: %s: %s", req->source, strerror(-src));
+		return src;
+	}
+	int tgt = open_in(req->pid, req->target, O_PATH);
+	int r = 0;
+	struct stat ss, ts;
+	if (fstat(src, &ss) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (tgt < 0) {
+		if (a->mode == VIEWFS_MOVE && tgt == -ENOENT)
+			goto out; /* the core creates the mount point in the view */
+		r = tgt;
+		LOG(v, "viewfs: %s: %s", req->target, strerror(-r));
+		goto out;
+	}
+	if (fstat(tgt, &ts) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (ss.st_dev == ts.st_dev && ss.st_ino == ts.st_ino) {
+		LOG(v, "viewfs: %s: source and target are the same", req->target);
+		r = -EINVAL;
+		goto out;
+	}
+	if (a->mode == VIEWFS_MOVE) {
+		if (S_ISDIR(ss.st_mode) != S_ISDIR(ts.st_mode)) {
+			LOG(v, "viewfs: %s and %s: a directory and a file", req->source, req->target);
+			r = S_ISDIR(ss.st_mode) ? -ENOTDIR : -EISDIR;
+		}
+		goto out;
+	}
+	bool layer = a->mode == VIEWFS_COW || a->mode == VIEWFS_MINCOW;
+	if (!S_ISDIR(ss.st_mode) || !S_ISDIR(ts.st_mode)) {
+		LOG(v, "viewfs: %s: %s must be a directory", S_ISDIR(ss.st_mode) ? req->target : req->source,
+		    !S_ISDIR(ss.st_mode) && layer ? "the layer" : mode);
+		r = -ENOTDIR;
+		goto out;
+	}
+	bool inside;
+	if ((r = viewfs_is_within(tgt, src, &inside)) < 0)
+		goto out;
+	if (inside) {
+		LOG(v, "viewfs: %s is inside %s: %s would loop", req->source, req->target, mode);
+		r = -ELOOP;
+		goto out;
+	}
+	if ((r = viewfs_is_within(src, tgt, &inside)) < 0)
+		goto out;
+	if (inside) {
+		LOG(v, "viewfs: %s is inside %s: %s would loop", req->target, req->source, mode);
+		r = -ELOOP;
+		goto out;
+	}
+	struct statvfs sv;
+	if (layer && fstatvfs(src, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+		LOG(v, "viewfs: layer %s is on a read-only filesystem", req->source);
+		r = -EINVAL; /* not EROFS: mount(8) would retry read-only and repeat the line */
+	}
+out:
+	close(src);
+	if (tgt >= 0)
+		close(tgt);
+	return r;
+}
+
+static int renew_layer(struct viewfs *v, const struct vos_mount_request *req)
+{
+	int dir = open_in(req->pid, req->source, O_PATH | O_DIRECTORY);
+	int r = dir < 0 ? dir : viewfs_empty_dir(dir);
+	if (dir >= 0)
+		close(dir);
+	if (r < 0)
+		LOG(v, "viewfs: renew: cannot empty the layer %s: %s", req->source, strerror(-r));
+	return r;
+}
+
+static int append_raw(char *buf, size_t size, const char *text)
+{
+	size_t n = strlen(buf), len = strlen(text);
+	if (n + len >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf + n, text, len + 1);
+	return 0;
+}
+
+/* merge: lowerdir=SOURCE:TARGET; cow: lowerdir=TARGET,upperdir=SOURCE,workdir=WORK */
+static int build_options(struct viewfs *v, const struct vos_mount_request *req, const struct viewfs_args *a,
+			 struct viewfs_mount *m)
+{
+	char *buf = m->options;
+	size_t size = sizeof(m->options);
+	buf[0] = '\0';
+	if (a->mode == VIEWFS_MERGE) {
+		int r;
+		if ((r = append_raw(buf, size, "lowerdir=")) < 0 || (r = viewfs_escape_append(buf, size, req->source)) < 0 ||
+		    (r = append_raw(buf, size, ":")) < 0)
+			return r;
+		return viewfs_escape_append(buf, size, req->target);
+	}
+	char *work = NULL;
+	int r = layer_workdir(v, req->pid, req->source, &work);
+	if (r < 0)
+		return r;
+	if ((r = append_raw(buf, size, "lowerdir=")) >= 0 && (r = viewfs_escape_append(buf, size, req->target)) >= 0 &&
+	    (r = append_raw(buf, size, ",upperdir=")) >= 0 && (r = viewfs_escape_append(buf, size, req->source)) >= 0 &&
+	    (r = append_raw(buf, size, ",workdir=")) >= 0)
+		r = viewfs_escape_append(buf, size, work);
+	free(work);
+	return r;
+}
+
+static int viewfs_mount(void *service, const struct vos_mount_request *req, struct vos_fs_mount *ret_mount)
+{
+	struct viewfs *v = service;
+	if (req->subtype[0]) {
+		LOG(v, "viewfs: unknown type '%s' (the type is just 'viewfs')", req->type);
+		return -ENODEV;
+	}
+	struct viewfs_args a;
+	int r = viewfs_args_parse(v->host, req->options, &a);
+	if (r < 0)
+		return r;
+	if (!req->source || !req->source[0] || strcmp(req->source, "none") == 0) {
+		LOG(v, "viewfs: %s needs a SOURCE (mount -t viewfs -o %s SOURCE TARGET)", viewfs_mode_name(a.mode),
+		    viewfs_mode_name(a.mode));
+		return -EINVAL;
+	}
+	if (a.n_except) {
+		LOG(v, "viewfs: except= is not implemented yet");
+		return -EOPNOTSUPP;
+	}
+	if ((r = check_paths(v, req, &a)) < 0)
+		return r;
+
+	struct viewfs_mount *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	const char *fstype = "overlay";
+	if (a.mode == VIEWFS_MOVE) {
+		fstype = "bind";
+		if (snprintf(m->options, sizeof(m->options), "%s", req->source) >= (int)sizeof(m->options))
+			r = -ENAMETOOLONG;
+	} else {
+		if (a.renew)
+			r = renew_layer(v, req);
+		if (r >= 0)
+			r = build_options(v, req, &a, m);
+	}
+	if (r < 0) {
+		if (r == -ENAMETOOLONG)
+			LOG(v, "viewfs: paths too long");
+		free(m);
+		return r;
+	}
+	if (a.debug)
+		LOG(v, "viewfs: %s %s on %s: %s %s", viewfs_mode_name(a.mode), req->source, req->target, fstype,
+		    m->options);
+	*ret_mount = (struct vos_fs_mount){
+		.userdata = m,
+		.kernel_fstype = fstype,
+		.kernel_options = m->options,
+	};
+	return 0;
+}
+
+static void viewfs_unmount(void *service, void *userdata)
+{
+	(void)service;
+	free(userdata);
+}
+
+static const struct vos_filesystem viewfs_fs = {
+	.name = "*", /* every subtype reaches us; only "" is accepted */
+	.description = "move, merge, cow and mincow views of directories (bind and overlay mounts)",
+	.mount = viewfs_mount,
+	.unmount = viewfs_unmount,
+};
+
+static const struct vos_filesystem *const viewfs_filesystems[] = {
+	&viewfs_fs,
+	NULL,
+};
+
+static int viewfs_init(const struct vos_service_host *host, const struct vos_options *options,
+		       void **ret_service)
+{
+	if (options && options->count > 0) {
+		host->log(host->core, "viewfs: unknown option '%s' (viewfs takes none when added)",
+			  options->items[0].key);
+		return -EINVAL;
+	}
+	struct viewfs *v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->host = host;
+	*ret_service = v;
+	return 0;
+}
+
+static void viewfs_fini(void *service)
+{
+	free(service);
+}
+
+static const struct vos_service viewfs_service = {
+	.abi_major = VOS_SERVICE_ABI_MAJOR,
+	.abi_minor = VOS_SERVICE_ABI_MINOR,
+	.size = sizeof(struct vos_service),
+	.name = "viewfs",
+	.description = "reorganise the view's filesystem: move, merge, copy-on-write",
+	.init = viewfs_init,
+	.fini = viewfs_fini,
+	.filesystems = viewfs_filesystems,
+};
+
+VOS_SERVICE_DEFINE(viewfs_service);

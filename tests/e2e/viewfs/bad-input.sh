@@ -1,0 +1,56 @@
+#!/bin/bash
+# Bad viewfs mounts: each fails with one line from viewfs naming the
+# problem and a non-zero status from mount(8); nothing on the host changes
+# and the view keeps working.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
+. "$HERE/viewfs-lib.sh"
+require_fuse
+require_overlay
+
+D=$TEST_DIR
+mkdir -p host/sub layer rolayer src
+echo data > host/f
+echo file > afile
+before=$(tree_sum "$D")
+
+cases="unknown-option two-modes no-source missing-source same cow-target-in-layer merge-layer-in-target
+layer-is-file renew-without-cow subtype readonly-layer except-not-yet"
+out=$(vfs_run bash -c '
+	D='"$D"'
+	um_add_service viewfs || exit 10
+	mount --bind "$D/layer" "$D/rolayer" && mount -o remount,bind,ro "$D/rolayer" || exit 11
+	bad() { # NAME MOUNT-ARGS...
+		local name=$1; shift
+		echo "== $name" >&2
+		mount "$@" 2>>"$D/mount.err"; echo "$name st=$?"
+	}
+	bad unknown-option -t viewfs -o cow,bogus "$D/layer" "$D/host"
+	bad two-modes -t viewfs -o merge,cow "$D/layer" "$D/host"
+	bad no-source -t viewfs -o cow none "$D/host"
+	bad missing-source -t viewfs -o cow "$D/nonexistent" "$D/host"
+	bad same -t viewfs -o merge "$D/host" "$D/host"
+	bad cow-target-in-layer -t viewfs -o cow "$D/host" "$D/host/sub"
+	bad merge-layer-in-target -t viewfs -o merge "$D/host/sub" "$D/host"
+	bad layer-is-file -t viewfs -o cow "$D/afile" "$D/host"
+	bad renew-without-cow -t viewfs -o merge,renew "$D/src" "$D/host"
+	bad subtype -t viewfsx "$D/src" "$D/host"
+	bad readonly-layer -t viewfs -o cow "$D/rolayer" "$D/host"
+	bad except-not-yet -t viewfs -o cow,except=sub "$D/layer" "$D/host"
+	echo "== end" >&2
+	umount "$D/rolayer"
+	mount -t viewfs -o cow "$D/layer" "$D/host" && echo alive > "$D/host/after" && cat "$D/host/after"
+' 2>err)
+st=$?
+expect_eq "view exit status" 0 "$st"
+for c in $cases; do
+	expect_match "$c: mount fails" "^$c st=[1-9]" "$(printf '%s\n' "$out" | grep "^$c ")"
+	msg=$(sed -n "/^== $c\$/,/^== /p" err | grep -v '^== ')
+	expect_one_line_error "$c" "$msg" 1
+	expect_match "$c: the line is viewfs's" "^viewfs: " "$msg"
+done
+expect_eq "the view still mounts after the errors" "alive" "$(printf '%s\n' "$out" | tail -n 1)"
+rm -f err mount.err layer/after
+rm -rf .layer.viewfs-work
+expect_eq "nothing changed on the host" "$before" "$(tree_sum "$D")"
+finish
