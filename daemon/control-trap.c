@@ -40,6 +40,17 @@ static int64_t list_reply(struct vos_view *v, pid_t pid, const struct vos_contro
 	return reply_text(pid, req, buf, len);
 }
 
+bool control_trap_fast(struct vos_view *v, const struct seccomp_notif *n)
+{
+	struct vos_control_request req;
+	if (n->data.args[2] != sizeof(req) || tracee_read(n->pid, n->data.args[1], &req, sizeof(req)) < 0)
+		return false; /* control_trap() reports the error */
+	if (req.version != VOS_CONTROL_VERSION || req.size != sizeof(req) || req.op != VOS_CONTROL_PING)
+		return false;
+	notify_respond(v->listener, n->id, v->id);
+	return true;
+}
+
 void control_trap(struct vos_view *v, const struct seccomp_notif *n)
 {
 	struct vos_control_request req;

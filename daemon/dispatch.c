@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 
 #include "control-trap.h"
 #include "mount-trap.h"
@@ -37,11 +38,35 @@ static void *handler_thread(void *arg)
 	return NULL;
 }
 
-/* Each notification is answered on its own thread: a service that takes
- * its time (opening an image, a slow helper) never stalls the others. */
+/* Notifications that need no service answer at once, on the event loop's
+ * thread: the reply then comes from the thread the kernel woke, which is
+ * what SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP makes fast (bench/notify-floor:
+ * ~5 µs, against ~40 µs through a new thread). */
+static bool dispatch_fast(struct vos_view *v, const struct seccomp_notif *n)
+{
+	switch (n->data.nr) {
+	case SYS_prctl:
+		return control_trap_fast(v, n);
+	case SYS_socket:
+	case SYS_setns:
+	case SYS_unshare:
+	case SYS_io_uring_setup:
+		if (!netstack_passthrough(v))
+			return false;
+		notify_continue(v->listener, n->id);
+		return true;
+	default:
+		return netstack_passthrough(v) && mount_trap_fast(v, n);
+	}
+}
+
+/* Everything else is answered on its own thread: a service that takes its
+ * time (opening an image, a slow helper) never stalls the others. */
 void dispatch_notification(struct vos_view *v, const struct seccomp_notif *n)
 {
 	supervisor_debug(v->sup, "view %u: pid %d syscall %d", v->id, n->pid, n->data.nr);
+	if (dispatch_fast(v, n))
+		return;
 	struct handler_job *job = malloc(sizeof(*job));
 	if (!job) {
 		notify_respond(v->listener, n->id, -ENOMEM);

@@ -413,6 +413,44 @@ static void trap_umount2(struct vos_view *v, const struct seccomp_notif *n)
 		notify_respond(v->listener, n->id, r);
 }
 
+bool mount_trap_fast(struct vos_view *v, const struct seccomp_notif *n)
+{
+	switch (n->data.nr) {
+	case SYS_mount: {
+		unsigned long flags = n->data.args[3];
+		if ((flags & MOUNT_TYPELESS_FLAGS) || n->data.args[2] == 0)
+			break;
+		/* A type no loaded service claims is the kernel's. The string
+		 * is read twice when it is a service's: cheap next to a mount. */
+		_cleanup_free_ char *type = tracee_read_string(n->pid, n->data.args[2], MOUNT_TYPE_MAX);
+		if (!type)
+			break;
+		pthread_mutex_lock(&v->lock);
+		bool ours = view_service_for_type(v, type) != NULL;
+		pthread_mutex_unlock(&v->lock);
+		if (ours)
+			return false;
+		break;
+	}
+	case SYS_fsopen:
+		return false; /* rare; trap_fsopen decides */
+	case SYS_umount2: {
+		pthread_mutex_lock(&v->lock);
+		bool kernel_mounts = false;
+		for (struct view_mount *m = v->mounts; m && !kernel_mounts; m = m->next)
+			kernel_mounts = m->kernel && !m->ended;
+		pthread_mutex_unlock(&v->lock);
+		if (kernel_mounts)
+			return false;
+		break;
+	}
+	default:
+		break;
+	}
+	notify_continue(v->listener, n->id);
+	return true;
+}
+
 void mount_trap(struct vos_view *v, const struct seccomp_notif *n)
 {
 	switch (n->data.nr) {

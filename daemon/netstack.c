@@ -538,6 +538,17 @@ static bool perm_refuses_mount_call(struct netstack_table *t, const struct secco
 	}
 }
 
+bool netstack_passthrough(struct vos_view *v)
+{
+	struct netstack_table *t = table_get(v, false);
+	if (!t)
+		return true;
+	pthread_mutex_lock(&t->lock);
+	bool idle = !t->perm && !t->default_stack;
+	pthread_mutex_unlock(&t->lock);
+	return idle;
+}
+
 bool netstack_trap(struct vos_view *v, const struct seccomp_notif *n)
 {
 	int nr = n->data.nr;

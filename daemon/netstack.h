@@ -33,6 +33,10 @@ const struct vos_netstack *netstack_find(const struct view_service *svc, const c
 int netstack_mount(struct vos_view *view, struct view_service *svc, const struct vos_netstack *stack,
 		   const struct vos_mount_request *req, const char *target);
 
+/* No default stack and nothing permanent: every network call of the view
+ * is the kernel's (the event loop answers them at once). */
+bool netstack_passthrough(struct vos_view *view);
+
 /* socket, setns, unshare, io_uring_setup (always), and while the default is
  * permanent, the mount calls that would take its node away. Returns true
  * when it answered the notification, false to let the mount code do it. */
