@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "helper.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
@@ -35,7 +36,35 @@ static unsigned overlay_count;
  * the helper creates in it exist in the view only. */
 #define LAYERS_MAX 64
 static dev_t layer_devs[LAYERS_MAX];
+static int layer_under[LAYERS_MAX]; /* the directory each layer covers */
 static unsigned n_layers;
+
+/* Device nodes stop working under any mount made in a user namespace (it
+ * is always nodev): bind every character and block device of the covered
+ * directory `under` back over its entry in `top`, so it keeps its own
+ * mount (/dev's, say). Best effort: an entry that fails stays unusable. */
+static void bind_back_devices(int under, int top)
+{
+	int dfd = openat(under, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_CHR && de->d_type != DT_BLK)
+			continue;
+		int tree = (int)syscall(SYS_open_tree, under, de->d_name,
+					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+		if (tree < 0)
+			continue;
+		syscall(SYS_move_mount, tree, "", top, de->d_name, MOVE_MOUNT_F_EMPTY_PATH);
+		close(tree);
+	}
+	closedir(d);
+}
 
 /* The device of `fd` without asking a FUSE server (which may be us, or
  * not started yet): AT_STATX_DONT_SYNC. */
@@ -200,8 +229,10 @@ static int open_target(pid_t pid, const char *target, mode_t root_mode)
 	struct stat st;
 	if (fstat(merged, &st) < 0)
 		return -errno;
-	if (!is_our_overlay(merged))
+	if (!is_our_overlay(merged)) {
 		overlay_devs[overlay_count++] = st.st_dev;
+		bind_back_devices(dir, merged);
+	}
 	if (S_ISDIR(root_mode))
 		r = mkdirat(merged, name, 0755);
 	else
@@ -248,6 +279,7 @@ static int do_mount_fuse(const struct helper_request *req, int *ret_fd)
 		int r = dev_of(top, &layer_devs[n_layers]);
 		if (r < 0)
 			return r;
+		layer_under[n_layers] = fcntl(target, F_DUPFD_CLOEXEC, 3);
 		n_layers++;
 	}
 	*ret_fd = TAKE_FD(fuse);
@@ -575,6 +607,25 @@ static bool spawn_request_valid(const struct helper_request *req)
 	return req->args[0] == '/'; /* an absolute program path */
 }
 
+/* After the layer's server runs (lookups in it need the server): its
+ * device nodes, bound back from the covered directory. */
+static int do_layer_devices(const struct helper_request *req)
+{
+	_cleanup_close_ int top = open_in_process(req->pid, req->target, O_PATH | O_DIRECTORY);
+	if (top < 0)
+		return top;
+	dev_t dev;
+	int r = dev_of(top, &dev);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < n_layers; i++)
+		if (layer_devs[i] == dev && layer_under[i] >= 0) {
+			bind_back_devices(layer_under[i], top);
+			return 0;
+		}
+	return -ENOENT;
+}
+
 /* Open a path as the calling process sees it; the supervisor cannot do
  * it itself through FUSE mounts of the view's user namespace. */
 static int do_open(const struct helper_request *req, int *ret_fd)
@@ -628,6 +679,8 @@ static bool request_valid(const struct helper_request *req)
 {
 	if (req->op == HELPER_SOCKET)
 		return true; /* the kernel checks socket()'s arguments */
+	if (req->op == HELPER_LAYER_DEVICES)
+		return req->pid >= 0 && memchr(req->target, '\0', sizeof(req->target)) && req->target[0];
 	if (req->op == HELPER_OPEN)
 		return req->pid >= 0 && memchr(req->target, '\0', sizeof(req->target)) && req->target[0] &&
 		       !(req->open_flags & (O_CREAT | O_TRUNC)) && (req->open_flags & O_TMPFILE) != O_TMPFILE;
@@ -680,6 +733,8 @@ _Noreturn void helper_main(int sock)
 				reply.result = do_spawn(&req, in_fds, n_in, &fd);
 			else if (n_in == 0 && req.op == HELPER_OPEN)
 				reply.result = do_open(&req, &fd);
+			else if (n_in == 0 && req.op == HELPER_LAYER_DEVICES)
+				reply.result = do_layer_devices(&req);
 			else if (n_in == 0 && req.op == HELPER_MOUNT_KERNEL)
 				reply.result = do_mount_kernel(&req);
 			else if (n_in == 0 && req.op == HELPER_UMOUNT)

@@ -21,6 +21,7 @@ enum helper_op {
 	HELPER_UMOUNT = 4,     /* umount2(target, mount_flags) if target is the root of mount mount_id */
 	HELPER_OPEN = 5,       /* open target with open_flags as pid sees it, return the fd */
 	HELPER_SOCKET = 6,     /* socket(socket_*) in the network namespace sent with the request */
+	HELPER_LAYER_DEVICES = 7, /* bind the covered directory's device nodes back over layer `target` */
 };
 
 #define HELPER_FSTYPE_MAX 64

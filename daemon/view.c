@@ -203,6 +203,11 @@ int view_add_layer(struct vos_view *v, pid_t pid, const char *path)
 	vl->next = v->layers;
 	v->layers = vl;
 	pthread_mutex_unlock(&v->lock);
+	/* Now that the layer answers lookups: its device nodes (see helper.c). */
+	req->op = HELPER_LAYER_DEVICES;
+	int unused = -1;
+	if (helper_request_fd(v, req, &unused) < 0)
+		supervisor_debug(v->sup, "view %u: device nodes under %s not restored", v->id, path);
 	free(req);
 	supervisor_debug(v->sup, "view %u: passthrough layer over %s", v->id, path);
 	return 0;

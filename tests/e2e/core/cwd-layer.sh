@@ -71,4 +71,15 @@ expect_eq "--native-cwd mounts no layer" "0" "$out"
 out=$(vos_run -- sh -c 'grep -c fuse.vos-layer /proc/self/mountinfo')
 expect_eq "the layer is there by default" "1" "$out"
 grep -q fuse.vos-layer /proc/self/mountinfo && fail "layer visible on the host" || ok "layer not visible on the host"
+
+# A mount point made beside device nodes (a layer or overlay over /dev/net)
+# leaves them usable: mounts made in a user namespace are always nodev.
+if [ -r /dev/net/tun ] && [ -w /dev/net/tun ]; then
+	out=$(cd / && vos_run -- sh -c 'um_add_service umdev && mount -t umdevnull none /dev/net/vostest 2>/dev/null &&
+		python3 -c "import os; os.close(os.open(\"/dev/net/tun\", os.O_RDWR)); print(\"tun ok\")"' 2>&1 | grep -v '^null_')
+	expect_eq "/dev/net/tun still opens beside a new mount point" "tun ok" "$out"
+	[ -e /dev/net/vostest ] && fail "/dev/net/vostest exists on the host" || ok "nothing added to the host's /dev/net"
+else
+	echo "note: /dev/net/tun not usable by $(id -un): device check skipped"
+fi
 finish
