@@ -113,14 +113,7 @@ int fuse_server_join(struct fuse_server *s, int timeout_ms)
 {
 	if (!s)
 		return 0;
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	struct timespec deadline = realtime_after_ms(timeout_ms);
 	int r = pthread_timedjoin_np(s->thread, NULL, &deadline);
 	if (r != 0)
 		return -r;

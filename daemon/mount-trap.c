@@ -35,6 +35,7 @@ static void mount_ended(void *ctx)
 	pthread_mutex_lock(&v->lock);
 	m->ended = true;
 	m->service->mounts--;
+	pthread_cond_broadcast(&v->changed);
 	pthread_mutex_unlock(&v->lock);
 	supervisor_debug(v->sup, "view %u: %s on %s ended", v->id, m->type, m->target);
 }

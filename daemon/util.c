@@ -106,3 +106,16 @@ int write_file(const char *path, const char *text)
 		return -errno;
 	return write_all(fd, text, strlen(text));
 }
+
+struct timespec realtime_after_ms(long ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -37,6 +38,9 @@ static inline bool startswith(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
+
+/* CLOCK_REALTIME `ms` milliseconds from now, for pthread timed waits. */
+struct timespec realtime_after_ms(long ms);
 
 /* Send one message of `len` bytes with up to `n_fds` descriptors attached.
  * Returns 0 or -errno. */

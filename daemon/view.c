@@ -2,6 +2,7 @@
 #include "view.h"
 
 #include <stdarg.h>
+#include <time.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -470,6 +471,15 @@ int view_del_service(struct vos_view *v, const char *name, char *error, size_t e
 		p = &(*p)->next;
 	struct view_service *s = *p;
 	int r = 0;
+	/* umount(2) returns before the FUSE connection has wound down: give
+	 * connections that are ending a moment to tell us. */
+	struct timespec deadline = realtime_after_ms(300);
+	while (s && s->mounts > 0 && pthread_cond_timedwait(&v->changed, &v->lock, &deadline) == 0) {
+		/* another thread may have removed it meanwhile */
+		for (p = &v->services; *p && !streq((*p)->module->desc.name, name);)
+			p = &(*p)->next;
+		s = *p;
+	}
 	if (!s) {
 		snprintf(error, error_size, "%s: service not loaded", name);
 		r = -ENOENT;
