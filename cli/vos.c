@@ -34,6 +34,7 @@ static bool arg_no_nesting;
 static const char *arg_log_file;
 static bool arg_verbose;
 static bool arg_cwd_layer = true;
+static bool arg_kill_on_death;
 static enum { RUN_AUTO, RUN_EMBEDDED, RUN_DAEMON } arg_mode = RUN_AUTO;
 
 static void run_usage(FILE *to, const char *prog)
@@ -46,6 +47,9 @@ static void run_usage(FILE *to, const char *prog)
 		"                                   COMMAND in the current view\n"
 		"  -o, --output FILE                write the supervisor's debug log to FILE\n"
 		"  -v, --verbose                    write the debug log to stderr\n"
+		"      --on-supervisor-death=error|kill\n"
+		"                                   if the supervisor dies: calls fail (default)\n"
+		"                                   or every process of the view is killed\n"
 		"      --native-cwd                 do not put the working directory behind\n"
 		"                                   vos's passthrough layer (native speed there,\n"
 		"                                   but mount points created in it stay invisible\n"
@@ -68,6 +72,7 @@ static int parse_run_args(int argc, char **argv, const char *prog)
 		{ "nokmulti", no_argument, NULL, 'K' },
 		{ "nokvm", no_argument, NULL, 'M' },
 		{ "native-cwd", no_argument, NULL, 'N' },
+		{ "on-supervisor-death", required_argument, NULL, 'S' },
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "embedded", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
@@ -107,6 +112,16 @@ static int parse_run_args(int argc, char **argv, const char *prog)
 			break;
 		case 'N':
 			arg_cwd_layer = false;
+			break;
+		case 'S':
+			if (streq(optarg, "kill"))
+				arg_kill_on_death = true;
+			else if (streq(optarg, "error"))
+				arg_kill_on_death = false;
+			else {
+				fprintf(stderr, "%s: --on-supervisor-death takes 'error' or 'kill', not '%s'\n", prog, optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'D':
 			arg_mode = RUN_DAEMON;
@@ -201,7 +216,8 @@ static int run_via_daemon(char **argv, const char *prog, FILE *debug)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
-	struct launch_config cfg = { .argv = argv, .user_namespace = true };
+	struct launch_config cfg = { .argv = argv, .user_namespace = true,
+				     .kill_on_supervisor_death = arg_kill_on_death };
 	struct launched_view launched;
 	const char *error;
 	if ((r = launcher_prepare(&cfg, &launched, &error)) < 0) {
@@ -339,6 +355,7 @@ static int cmd_run(int argc, char **argv, const char *prog)
 		/* Always, root included (with an identity map): a kernel
 		 * binfmt_misc mount (umbinfmt) is per user namespace. */
 		.user_namespace = true,
+		.kill_on_supervisor_death = arg_kill_on_death,
 	};
 	struct launched_view launched;
 	const char *error;

@@ -707,7 +707,35 @@ static bool request_valid(const struct helper_request *req)
 	       memchr(req->source, '\0', sizeof(req->source));
 }
 
-_Noreturn void helper_main(int sock)
+/* SIGKILL every process of the view: those in its user namespace (every
+ * process of a view is; a process cannot leave it for a sibling). Twice,
+ * for the ones forked meanwhile. */
+static void kill_view_processes(void)
+{
+	struct stat own;
+	if (stat("/proc/self/ns/user", &own) < 0)
+		return;
+	for (int round = 0; round < 2; round++) {
+		DIR *d = opendir("/proc");
+		if (!d)
+			return;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			char *end;
+			long pid = strtol(de->d_name, &end, 10);
+			if (*end || pid <= 1 || pid == getpid())
+				continue;
+			char path[64];
+			struct stat st;
+			snprintf(path, sizeof(path), "/proc/%ld/ns/user", pid);
+			if (stat(path, &st) == 0 && st.st_ino == own.st_ino && st.st_dev == own.st_dev)
+				kill((pid_t)pid, SIGKILL);
+		}
+		closedir(d);
+	}
+}
+
+_Noreturn void helper_main(int sock, bool kill_view_on_eof)
 {
 	/* Out of the terminal's process group: Ctrl-C is for the command. */
 	setsid();
@@ -721,8 +749,12 @@ _Noreturn void helper_main(int sock)
 	for (;;) {
 		int in_fds[HELPER_SPAWN_FDS_MAX];
 		ssize_t n = fd_recv(sock, &req, sizeof(req), in_fds, HELPER_SPAWN_FDS_MAX);
-		if (n <= 0)
-			_exit(0); /* the supervisor is gone: so is the view's helper */
+		if (n <= 0) {
+			/* The supervisor is gone (or done with the view). */
+			if (kill_view_on_eof)
+				kill_view_processes();
+			_exit(0);
+		}
 		size_t n_in = 0;
 		while (n_in < HELPER_SPAWN_FDS_MAX && in_fds[n_in] >= 0)
 			n_in++;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -65,8 +66,9 @@ struct helper_reply {
 	int32_t result; /* 0 or -errno */
 };
 
-/* Run the helper loop on `sock` until the supervisor closes it; never returns. */
-_Noreturn void helper_main(int sock);
+/* Run the helper loop on `sock` until the supervisor closes it, then, with
+ * `kill_view_on_eof`, SIGKILL every process left in the view. */
+_Noreturn void helper_main(int sock, bool kill_view_on_eof);
 
 /* Supervisor side: send one request (with `n_fds` fds attached), wait for
  * its reply; on success and if the request returns an fd, *ret_fd gets it.

@@ -129,7 +129,7 @@ static _Noreturn void setup_child(const struct launch_config *cfg, int report_so
 			close(helper_sock);
 		}
 		close_range(4, ~0U, 0);
-		helper_main(3);
+		helper_main(3, cfg->kill_on_supervisor_death);
 	}
 
 	int fds[2] = {

@@ -18,6 +18,7 @@
 struct launch_config {
 	char *const *argv;       /* command and arguments; argv[0] searched in PATH */
 	bool user_namespace;     /* create a user namespace (always when not root) */
+	bool kill_on_supervisor_death; /* else processes see errors (ENOSYS, ENOTCONN) */
 };
 
 struct launched_view {

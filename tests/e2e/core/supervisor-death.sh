@@ -47,4 +47,28 @@ expect_match "read failed" "read-returned=[1-9]" "$(cat read.done 2>/dev/null)"
 expect_match "mount failed" "mount-returned=[1-9]" "$(cat mount.done 2>/dev/null)"
 dstate=$(ps -eo stat=,args= | grep -E '^D' | grep -c "$TEST_DIR")
 expect_eq "no process in D state" 0 "$dstate"
+
+# --on-supervisor-death=kill: every process of the view dies instead.
+cd /
+start "$VOS" run --on-supervisor-death=kill -- sh -c '
+	sleep 100 & echo $! > '"$TEST_DIR"'/sleeper.pid
+	(setsid sleep 100 & echo $! > '"$TEST_DIR"'/daemon.pid)
+	wait'
+vos_pid=$LAST_PID
+cd "$TEST_DIR"
+for _ in $(seq 100); do
+	[ -s sleeper.pid ] && [ -s daemon.pid ] && break
+	sleep 0.05
+done
+sleeper=$(cat sleeper.pid) daemon=$(cat daemon.pid)
+STARTED_PIDS+=("$sleeper" "$daemon")
+kill -KILL "$vos_pid"
+for _ in $(seq 20); do
+	kill -0 "$sleeper" 2>/dev/null || kill -0 "$daemon" 2>/dev/null || break
+	sleep 0.05
+done
+kill -0 "$sleeper" 2>/dev/null && fail "a child of the command survived the supervisor" || ok "kill policy: the command's child died"
+kill -0 "$daemon" 2>/dev/null && fail "a setsid daemon of the view survived the supervisor" || ok "kill policy: a detached process died"
+err=$(step 10 "$VOS" run --on-supervisor-death=maybe -- true 2>&1); st=$?
+expect_one_line_error "bad --on-supervisor-death" "$err" "$st"
 finish
