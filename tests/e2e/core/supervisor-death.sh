@@ -63,12 +63,14 @@ done
 sleeper=$(cat sleeper.pid) daemon=$(cat daemon.pid)
 STARTED_PIDS+=("$sleeper" "$daemon")
 kill -KILL "$vos_pid"
+# Alive: exists and is not a zombie waiting for its (new) parent to reap it.
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 for _ in $(seq 20); do
-	kill -0 "$sleeper" 2>/dev/null || kill -0 "$daemon" 2>/dev/null || break
+	alive "$sleeper" || alive "$daemon" || break
 	sleep 0.05
 done
-kill -0 "$sleeper" 2>/dev/null && fail "a child of the command survived the supervisor" || ok "kill policy: the command's child died"
-kill -0 "$daemon" 2>/dev/null && fail "a setsid daemon of the view survived the supervisor" || ok "kill policy: a detached process died"
+alive "$sleeper" && fail "a child of the command survived the supervisor" || ok "kill policy: the command's child died"
+alive "$daemon" && fail "a setsid daemon of the view survived the supervisor" || ok "kill policy: a detached process died"
 err=$(step 10 "$VOS" run --on-supervisor-death=maybe -- true 2>&1); st=$?
 expect_one_line_error "bad --on-supervisor-death" "$err" "$st"
 finish
