@@ -753,7 +753,14 @@ static int worker_spawn_locked(struct daemon_loop *d, uid_t uid, gid_t gid, stru
 	snprintf(uid_s, sizeof(uid_s), "%u", (unsigned)uid);
 	snprintf(gid_s, sizeof(gid_s), "%u", (unsigned)gid);
 	snprintf(base_s, sizeof(base_s), "%u", w->index << DAEMON_ID_SHIFT);
-	char *argv[] = { "vosd", "--worker", uid_s, gid_s, base_s, d->sup.debug ? "--verbose" : NULL, NULL };
+	char *argv[] = { "vosd", "--worker", uid_s, gid_s, base_s, NULL, NULL };
+	if (d->sup.debug) {
+		argv[1] = "--verbose";
+		argv[2] = "--worker";
+		argv[3] = uid_s;
+		argv[4] = gid_s;
+		argv[5] = base_s;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		int r = -errno;

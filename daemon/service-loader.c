@@ -22,6 +22,16 @@ static int try_dir(const char *dir, size_t dir_len, const char *name, char **ret
 	struct stat st;
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return -ENOENT;
+	/* Found through /proc/PID/root of the caller, which may be gone by
+	 * the next lookup, and dlopen() keeps the first path it was given
+	 * for a file: when the same file is at the same path for us, use
+	 * that, stable path. */
+	char *rest;
+	if (strncmp(path, "/proc/", 6) == 0 && strtol(path + 6, &rest, 10) > 0 && strncmp(rest, "/root/", 6) == 0) {
+		struct stat host;
+		if (stat(rest + 5, &host) == 0 && host.st_dev == st.st_dev && host.st_ino == st.st_ino)
+			memmove(path, rest + 5, strlen(rest + 5) + 1);
+	}
 	*ret_path = strdup(path);
 	return *ret_path ? 0 : -ENOMEM;
 }

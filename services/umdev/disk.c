@@ -22,6 +22,7 @@
 #define DISK_GEOMETRY_SECTORS 63
 
 struct disk {
+	const struct vos_service_host *host; /* for its log lines */
 	char *name;
 	struct disk_store store;
 	bool read_only;
@@ -135,7 +136,7 @@ static void disk_reread_locked(struct disk *d)
 	int r = t ? partition_table_parse(table_read, &d->store, disk_sectors(d), t, reason) : -ENOMEM;
 	if (r < 0) {
 		if (d->table_ok)
-			umdev_host->log(umdev_host->core, "%s: partition table unreadable (%s); its partitions are empty until it is fixed",
+			d->host->log(d->host->core, "%s: partition table unreadable (%s); its partitions are empty until it is fixed",
 					d->name, t ? reason : "out of memory");
 		d->table_ok = false;
 		free(t);
@@ -146,7 +147,7 @@ static void disk_reread_locked(struct disk *d)
 	free(t);
 	unsigned nodes = d->n_nodes - 1;
 	if (d->table.count > nodes && d->table.count > d->warned_count) {
-		umdev_host->log(umdev_host->core, "%s: partitions %u-%u have no node until the disk is mounted again",
+		d->host->log(d->host->core, "%s: partitions %u-%u have no node until the disk is mounted again",
 				d->name, nodes + 1, d->table.count);
 		d->warned_count = d->table.count;
 	}
@@ -380,8 +381,8 @@ const struct vos_device_ops disk_ops = {
 	.fsync = disk_fsync,
 };
 
-int disk_new(const char *name, const struct disk_store *store, bool read_only, bool partitioned,
-	     struct disk_node **ret, char *reason)
+int disk_new(const struct vos_service_host *host, const char *name, const struct disk_store *store,
+	     bool read_only, bool partitioned, struct disk_node **ret, char *reason)
 {
 	reason[0] = '\0';
 	struct partition_table *t = calloc(1, sizeof(*t));
@@ -397,6 +398,8 @@ int disk_new(const char *name, const struct disk_store *store, bool read_only, b
 		parts = t->count > PARTITION_MBR_SLOTS ? t->count : PARTITION_MBR_SLOTS;
 	}
 	struct disk *d = calloc(1, sizeof(*d) + (1 + parts) * sizeof(struct disk_node));
+	if (d)
+		d->host = host;
 	if (!d || !(d->name = strdup(name))) {
 		free(d);
 		free(t);

@@ -38,7 +38,8 @@ struct disk_store {
  * in log lines ("umdevmbr: test.img"). With `partitioned`, the table is
  * read now: a corrupt one fails with its errno and a one-line reason in
  * `reason` (PARTITION_REASON_MAX bytes). */
-int disk_new(const char *name, const struct disk_store *store, bool read_only, bool partitioned,
+int disk_new(const struct vos_service_host *host, const char *name, const struct disk_store *store,
+	     bool read_only, bool partitioned,
 	     struct disk_node **ret, char *reason);
 
 /* The operations of struct vos_device for disks (dev is a disk_node). */

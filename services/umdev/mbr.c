@@ -20,40 +20,40 @@
 #define MS_RDONLY 1 /* <sys/mount.h> and <linux/fs.h> do not mix */
 #endif
 
-static int mbr_fail(const char *source, int err, const char *what)
+static int mbr_fail(const struct vos_service_host *host, const char *source, int err, const char *what)
 {
-	umdev_host->log(umdev_host->core, "umdevmbr: %s: %s", source, what);
+	host->log(host->core, "umdevmbr: %s: %s", source, what);
 	return err;
 }
 
 /* Size of an open regular file or block device, rounded down to sectors. */
-static int image_size(int fd, const char *source, uint64_t *ret)
+static int image_size(const struct vos_service_host *host, int fd, const char *source, uint64_t *ret)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		return mbr_fail(source, -errno, strerror(errno));
+		return mbr_fail(host, source, -errno, strerror(errno));
 	uint64_t size;
 	if (S_ISREG(st.st_mode))
 		size = (uint64_t)st.st_size;
 	else if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, &size) < 0)
-			return mbr_fail(source, -errno, strerror(errno));
+			return mbr_fail(host, source, -errno, strerror(errno));
 	} else if (S_ISDIR(st.st_mode))
-		return mbr_fail(source, -EISDIR, "is a directory, not a disk image");
+		return mbr_fail(host, source, -EISDIR, "is a directory, not a disk image");
 	else
-		return mbr_fail(source, -ENOTBLK, "is neither a regular file nor a block device");
+		return mbr_fail(host, source, -ENOTBLK, "is neither a regular file nor a block device");
 	size -= size % PARTITION_SECTOR;
 	if (size == 0)
-		return mbr_fail(source, -EINVAL, "is smaller than one 512-byte sector: not a disk image");
+		return mbr_fail(host, source, -EINVAL, "is smaller than one 512-byte sector: not a disk image");
 	*ret = size;
 	return 0;
 }
 
 static int mbr_create(void *service, const struct vos_mount_request *req, void **ret_dev)
 {
-	(void)service;
+	const struct vos_service_host *host = umdev_host_of(service);
 	if (!req->source || !strcmp(req->source, "none")) {
-		umdev_host->log(umdev_host->core, "umdevmbr: needs a disk image: mount -t umdevmbr IMAGE NODE");
+		host->log(host->core, "umdevmbr: needs a disk image: mount -t umdevmbr IMAGE NODE");
 		return -EINVAL;
 	}
 	bool ro = req->flags & MS_RDONLY;
@@ -64,7 +64,7 @@ static int mbr_create(void *service, const struct vos_mount_request *req, void *
 		else if (!strcmp(o->key, "rw") && !o->value)
 			ro = false;
 		else {
-			umdev_host->log(umdev_host->core, "umdevmbr: unknown option '%s' (known: ro, rw)", o->key);
+			host->log(host->core, "umdevmbr: unknown option '%s' (known: ro, rw)", o->key);
 			return -EINVAL;
 		}
 	}
@@ -72,12 +72,12 @@ static int mbr_create(void *service, const struct vos_mount_request *req, void *
 	/* Opened as the calling process sees it (its cwd, the view's mounts:
 	 * an image can be a file in another service's filesystem).
 	 * O_NONBLOCK: a FIFO given as image must not hang the open. */
-	int fd = umdev_host->open(umdev_host->core, req->pid, req->source,
+	int fd = host->open(host->core, req->pid, req->source,
 				  (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return mbr_fail(req->source, fd, fd == -EISDIR ? "is a directory, not a disk image" : strerror(-fd));
+		return mbr_fail(host, req->source, fd, fd == -EISDIR ? "is a directory, not a disk image" : strerror(-fd));
 	uint64_t size = 0;
-	int r = image_size(fd, req->source, &size);
+	int r = image_size(host, fd, req->source, &size);
 	if (r < 0 || fcntl(fd, F_SETFL, 0) < 0) {
 		r = r < 0 ? r : -errno;
 		close(fd);
@@ -92,9 +92,9 @@ static int mbr_create(void *service, const struct vos_mount_request *req, void *
 	char reason[PARTITION_REASON_MAX];
 	struct disk_store store = { .fd = fd, .size = size };
 	struct disk_node *disk;
-	r = disk_new(name, &store, ro, true, &disk, reason);
+	r = disk_new(host, name, &store, ro, true, &disk, reason);
 	if (r < 0) {
-		umdev_host->log(umdev_host->core, "%s: bad partition table: %s", name, reason[0] ? reason : strerror(-r));
+		host->log(host->core, "%s: bad partition table: %s", name, reason[0] ? reason : strerror(-r));
 		close(fd);
 	} else {
 		*ret_dev = disk;

@@ -60,7 +60,7 @@ static int ramdisk_size_parse(const char *text, uint64_t *ret)
 
 static int ramdisk_create(void *service, const struct vos_mount_request *req, void **ret_dev)
 {
-	(void)service;
+	const struct vos_service_host *host = umdev_host_of(service);
 	const char *size_text = NULL;
 	bool mbr = false;
 	for (size_t i = 0; i < req->options->count; i++) {
@@ -72,23 +72,23 @@ static int ramdisk_create(void *service, const struct vos_mount_request *req, vo
 		else if ((!strcmp(o->key, "ro") || !strcmp(o->key, "rw")) && !o->value)
 			continue; /* as flags: mount(8) passes MS_RDONLY */
 		else {
-			umdev_host->log(umdev_host->core, "umdevramdisk: unknown option '%s' (known: size=SIZE, mbr)", o->key);
+			host->log(host->core, "umdevramdisk: unknown option '%s' (known: size=SIZE, mbr)", o->key);
 			return -EINVAL;
 		}
 	}
 	if (!size_text) {
-		umdev_host->log(umdev_host->core, "umdevramdisk: needs a size: mount -t umdevramdisk -o size=100M[,mbr] none NODE");
+		host->log(host->core, "umdevramdisk: needs a size: mount -t umdevramdisk -o size=100M[,mbr] none NODE");
 		return -EINVAL;
 	}
 	uint64_t size;
 	int r = ramdisk_size_parse(size_text, &size);
 	if (r < 0) {
-		umdev_host->log(umdev_host->core, "umdevramdisk: size=%s: %s", size_text,
+		host->log(host->core, "umdevramdisk: size=%s: %s", size_text,
 				r == -ERANGE ? "too large" : "not a size (a number with K, M, G or T)");
 		return -EINVAL;
 	}
 	if (size == 0) {
-		umdev_host->log(umdev_host->core, "umdevramdisk: size=%s: a ramdisk needs at least one sector", size_text);
+		host->log(host->core, "umdevramdisk: size=%s: a ramdisk needs at least one sector", size_text);
 		return -EINVAL;
 	}
 	if (size % PARTITION_SECTOR)
@@ -97,7 +97,7 @@ static int ramdisk_create(void *service, const struct vos_mount_request *req, vo
 	if (sysinfo(&si) == 0) {
 		uint64_t mem = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
 		if (size > mem) {
-			umdev_host->log(umdev_host->core, "umdevramdisk: size=%s is more than this machine's memory and swap (%llu MiB)",
+			host->log(host->core, "umdevramdisk: size=%s is more than this machine's memory and swap (%llu MiB)",
 					size_text, (unsigned long long)(mem >> 20));
 			return -ENOMEM;
 		}
@@ -105,7 +105,7 @@ static int ramdisk_create(void *service, const struct vos_mount_request *req, vo
 	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) {
 		r = -errno;
-		umdev_host->log(umdev_host->core, "umdevramdisk: size=%s: cannot map memory: %s", size_text, strerror(-r));
+		host->log(host->core, "umdevramdisk: size=%s: cannot map memory: %s", size_text, strerror(-r));
 		return r;
 	}
 	/* Not copied into children the supervisor forks, and kept apart from
@@ -116,7 +116,7 @@ static int ramdisk_create(void *service, const struct vos_mount_request *req, vo
 	char reason[PARTITION_REASON_MAX];
 	struct disk_store store = { .fd = -1, .mem = mem, .size = size };
 	struct disk_node *disk;
-	r = disk_new("umdevramdisk", &store, req->flags & MS_RDONLY, mbr, &disk, reason);
+	r = disk_new(host, "umdevramdisk", &store, req->flags & MS_RDONLY, mbr, &disk, reason);
 	if (r < 0) {
 		munmap(mem, size);
 		return r;

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "umdev.h"
 
-const struct vos_service_host *umdev_host;
-
 static int umdev_init(const struct vos_service_host *host, const struct vos_options *options,
 		      void **ret_service)
 {
 	(void)options;
-	umdev_host = host;
-	*ret_service = NULL;
+	*ret_service = (void *)host;
 	return 0;
 }
 

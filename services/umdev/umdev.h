@@ -4,8 +4,13 @@
 
 #include <vos/service.h>
 
-/* The host table given to umdev's init, for the sub-modules' debug lines. */
-extern const struct vos_service_host *umdev_host;
+/* umdev's service data is the host table of the view it was loaded into
+ * (init returns it; create() gets it back as `service`): no globals, so
+ * one loaded umdev.so serves several views of a vosd correctly. */
+static inline const struct vos_service_host *umdev_host_of(void *service)
+{
+	return service;
+}
 
 extern const struct vos_device umdev_null;
 extern const struct vos_device umdev_trivhd;

@@ -40,6 +40,8 @@ export VOS_SOCKET="$TEST_DIR/no-vosd.sock"
 # cleanup) on SOCKET (default $TEST_DIR/vosd.sock); sets VOSD_PID and
 # exports VOS_SOCKET. Its log goes to $TEST_DIR/vosd.log.
 start_vosd() {
+	# The VOS_FORCE_DAEMON one is the test's default vosd.
+	[ $# -eq 0 ] && [ -n "${VOSD_PID:-}" ] && return 0
 	local sock=${1:-$TEST_DIR/vosd.sock}
 	shift 2>/dev/null
 	start "$VOSD" --foreground --socket "$sock" --config /dev/null "$@" 2>>"$TEST_DIR/vosd.log"
@@ -53,9 +55,6 @@ start_vosd() {
 	[ -S "$sock" ] || { echo "FAIL: vosd did not start: $(cat "$TEST_DIR/vosd.log")" >&2; exit 1; }
 	export VOS_SOCKET="$sock"
 }
-if [ "${VOS_FORCE_DAEMON:-0}" = 1 ]; then
-	start_vosd
-fi
 
 # step TIMEOUT CMD...: run with a timeout; prints nothing itself.
 step() {
@@ -130,3 +129,8 @@ finish() {
 require_fuse() {
 	[ -r /dev/fuse ] && [ -w /dev/fuse ] || skip "/dev/fuse is not readable and writable by $(id -un)"
 }
+
+# Last, once start() exists: the private vosd of VOS_FORCE_DAEMON=1.
+if [ "${VOS_FORCE_DAEMON:-0}" = 1 ]; then
+	start_vosd
+fi
