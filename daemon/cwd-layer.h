@@ -19,11 +19,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#ifndef FUSE_USE_VERSION
-#define FUSE_USE_VERSION 312
-#endif
-#include <fuse_lowlevel.h>
+#include "passthrough.h" /* common/: the engine */
 
+/* A layer is a `struct passthrough` (common/passthrough.h) by another name. */
 struct cwd_layer;
 
 /* A layer over the directory `dir_fd` (an O_PATH fd, taken over even on
@@ -34,4 +32,4 @@ int cwd_layer_new(int dir_fd, pid_t helper_pid, bool user_namespace, struct cwd_
 void cwd_layer_free(struct cwd_layer *layer);
 
 /* The FUSE operations; userdata is the `struct cwd_layer *`. */
-extern const struct fuse_lowlevel_ops cwd_layer_ops;
+#define cwd_layer_ops passthrough_ops

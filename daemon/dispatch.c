@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 
 #include "control-trap.h"
+#include "ioctl-trap.h"
 #include "mount-trap.h"
 #include "netstack.h"
 #include "notify.h"
@@ -27,6 +28,8 @@ static void *handler_thread(void *arg)
 
 	if (n->data.nr == SYS_prctl)
 		control_trap(v, n);
+	else if (n->data.nr == SYS_ioctl)
+		ioctl_trap(v, n);
 	else if (!netstack_trap(v, n))
 		mount_trap(v, n);
 
@@ -47,6 +50,8 @@ static bool dispatch_fast(struct vos_view *v, const struct seccomp_notif *n)
 	switch (n->data.nr) {
 	case SYS_prctl:
 		return control_trap_fast(v, n);
+	case SYS_ioctl:
+		return ioctl_trap_fast(v, n);
 	case SYS_socket:
 	case SYS_setns:
 	case SYS_unshare:

@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "../libvos/control-proto.h"
+#include "ioctl-trap.h"
 
 const char *const filter_trapped_syscalls[] = {
 	"mount",
@@ -45,6 +46,12 @@ int filter_build(scmp_filter_ctx *ret)
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(prctl), 1,
 				     SCMP_A0(SCMP_CMP_EQ, VOS_PRCTL_MAGIC));
+	/* ioctl only for the device requests FUSE cannot carry, compared on
+	 * the low 32 bits as the kernel reads `cmd`: every other ioctl runs
+	 * natively. */
+	for (size_t i = 0; r == 0 && i < ioctl_trap_requests_count; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, ioctl_trap_requests[i]));
 	if (r < 0) {
 		seccomp_release(ctx);
 		return r;

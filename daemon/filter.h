@@ -13,8 +13,10 @@ extern const char *const filter_trapped_syscalls[];
 extern const size_t filter_trapped_syscalls_count;
 
 /* Build the filter: default allow, trapped calls notify the listener, the
- * view-control prctl notifies, calls from a foreign ABI (ia32, x32) kill
- * the process. NO_NEW_PRIVS is set on load. Returns 0 or -errno. */
+ * view-control prctl and ioctl with one of ioctl_trap_requests (the
+ * size-less device ioctls, ioctl-trap.h) notify, calls from a foreign ABI
+ * (ia32, x32) kill the process. NO_NEW_PRIVS is set on load. Returns 0 or
+ * -errno. */
 int filter_build(scmp_filter_ctx *ret);
 
 /* Load `ctx` into the calling process and return the listener fd, or -errno. */

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "device-wait.h"
+
 #define DEVICE_DEFAULT_MAX_IO (128 * 1024)
 
 static struct device_node *node_of(fuse_req_t req)
@@ -22,6 +24,8 @@ static void device_init(void *userdata, struct fuse_conn_info *conn)
 	/* Truncation arrives as a separate setattr (ignored by devices), so
 	 * open sees the flags a character device would (no O_TRUNC). */
 	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+	if (node->poll_fd && device_wait_new(node, &node->wait) < 0)
+		node->wait = NULL; /* blocking callers then get EAGAIN */
 }
 
 static void fill_stat(const struct device_node *node, struct stat *st)
@@ -96,7 +100,9 @@ static void device_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	ssize_t n = node->desc->ops->read(node->dev, fi->fh, buf, size, off);
-	if (n < 0)
+	if (n == -EAGAIN && device_wait_read(node->wait, req, fi, size, off))
+		; /* answered later */
+	else if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
@@ -109,7 +115,9 @@ static void device_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t
 	(void)ino;
 	struct device_node *node = node_of(req);
 	ssize_t n = node->desc->ops->write(node->dev, fi->fh, buf, size, off);
-	if (n < 0)
+	if (n == -EAGAIN && device_wait_write(node->wait, req, fi, buf, size, off))
+		; /* answered later */
+	else if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
 		fuse_reply_write(req, (size_t)n);
@@ -163,6 +171,21 @@ static void device_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void 
 	free(out);
 }
 
+/* Without a waiter, ENOSYS: the kernel stops asking and reports the node
+ * always ready, as it does for regular files. */
+static void device_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct fuse_pollhandle *ph)
+{
+	(void)ino;
+	struct device_node *node = node_of(req);
+	if (!node->wait) {
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	device_wait_poll(node->wait, req, fi, ph);
+}
+
 const struct fuse_lowlevel_ops device_node_ops = {
 	.init = device_init,
 	.lookup = device_lookup,
@@ -175,6 +198,7 @@ const struct fuse_lowlevel_ops device_node_ops = {
 	.release = device_release,
 	.fsync = device_fsync,
 	.ioctl = device_ioctl,
+	.poll = device_poll,
 };
 
 struct device_node *device_node_new(const struct vos_device *desc, void *dev, struct device_node *disk)
@@ -194,6 +218,24 @@ void device_node_end(struct device_node *node)
 	if (!node || node->ended)
 		return;
 	node->ended = true;
+	device_wait_free(node->wait);
+	node->wait = NULL;
+	device_node_put(node);
+}
+
+bool device_node_hold(struct device_node *node)
+{
+	unsigned *refs = &node->disk->refs;
+	unsigned n = __atomic_load_n(refs, __ATOMIC_SEQ_CST);
+	do {
+		if (n == 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(refs, &n, n + 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+	return true;
+}
+
+void device_node_put(struct device_node *node)
+{
 	struct device_node *disk = node->disk;
 	if (__atomic_sub_fetch(&disk->refs, 1, __ATOMIC_SEQ_CST) == 0 && disk->desc->ops->destroy)
 		disk->desc->ops->destroy(disk->dev);

@@ -15,6 +15,11 @@ struct device_node {
 	struct device_node *disk;  /* the node whose create() made the device (itself for the disk) */
 	unsigned refs;             /* on the disk's node: its nodes still served */
 	bool ended;                /* this node's reference is dropped */
+	/* The device's poll_fd when its service knows it (ABI >= 1.2), set
+	 * by whoever creates the node, and the waiter for its blocking I/O
+	 * (device-wait.h), started at FUSE init. */
+	int (*poll_fd)(void *dev, uint64_t handle);
+	struct device_wait *wait;
 };
 
 /* The FUSE operations; userdata is a `struct device_node *`. */
@@ -27,6 +32,12 @@ struct device_node *device_node_new(const struct vos_device *desc, void *dev, st
 /* The node's connection is gone: drop its reference on the device; the
  * last node of a device destroys it (desc->ops->destroy). Idempotent. */
 void device_node_end(struct device_node *node);
+
+/* Keep the device behind `node` from being destroyed while a caller
+ * outside its FUSE connection (the trapped ioctl) uses it: false when it
+ * is already gone. Every successful hold needs a device_node_put(). */
+bool device_node_hold(struct device_node *node);
+void device_node_put(struct device_node *node);
 
 /* Free the node (ending it first if needed). */
 void device_node_free(struct device_node *node);

@@ -21,16 +21,12 @@
 
 #include "util.h"
 
-/* A tmpfs that exists only in the helper (a detached mount): it holds the
- * upper layers of the overlays that make missing mount targets exist in
- * the view without creating anything on the host. */
-static int staging_fd = -1;
-static unsigned staging_count;
 
-/* The overlays made so far (their st_dev), so a directory gets one only once. */
-#define OVERLAY_MAX 256
-static dev_t overlay_devs[OVERLAY_MAX];
-static unsigned overlay_count;
+/* The shadow tmpfs mounts made so far (their st_dev), so a directory gets
+ * one only once. */
+#define SHADOWS_MAX 256
+static dev_t shadow_devs[SHADOWS_MAX];
+static unsigned n_shadows;
 
 /* The working-directory layer (daemon/cwd-layer.h), once mounted: entries
  * the helper creates in it exist in the view only. */
@@ -40,9 +36,10 @@ static int layer_under[LAYERS_MAX]; /* the directory each layer covers */
 static unsigned n_layers;
 
 /* Device nodes stop working under any mount made in a user namespace (it
- * is always nodev): bind every character and block device of the covered
+ * is always nodev), and mounts below a covered directory disappear: bind
+ * every character and block device, and every mount, of the covered
  * directory `under` back over its entry in `top`, so it keeps its own
- * mount (/dev's, say). Best effort: an entry that fails stays unusable. */
+ * mount (/dev's, say). Best effort: an entry that fails stays hidden. */
 static void bind_back_devices(int under, int top)
 {
 	int dfd = openat(under, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -54,10 +51,15 @@ static void bind_back_devices(int under, int top)
 	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_type != DT_CHR && de->d_type != DT_BLK)
+		bool device = de->d_type == DT_CHR || de->d_type == DT_BLK;
+		struct statx stx;
+		bool mounted = de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, "..") &&
+			       statx(under, de->d_name, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) == 0 &&
+			       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+		if (!device && !mounted)
 			continue;
 		int tree = (int)syscall(SYS_open_tree, under, de->d_name,
-					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
 		if (tree < 0)
 			continue;
 		syscall(SYS_move_mount, tree, "", top, de->d_name, MOVE_MOUNT_F_EMPTY_PATH);
@@ -88,13 +90,13 @@ static bool in_layer(int dir)
 	return false;
 }
 
-static bool is_our_overlay(int dir)
+static bool is_our_shadow(int dir)
 {
 	struct stat st;
 	if (fstat(dir, &st) < 0)
 		return false;
-	for (unsigned i = 0; i < overlay_count; i++)
-		if (overlay_devs[i] == st.st_dev)
+	for (unsigned i = 0; i < n_shadows; i++)
+		if (shadow_devs[i] == st.st_dev)
 			return true;
 	return false;
 }
@@ -117,54 +119,75 @@ static int open_in_process(pid_t pid, const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-static int staging_ensure(void)
+/* Make new entries possible in `dir` (an O_PATH fd) in the view only,
+ * where no passthrough layer can go (a directory of another user, /dev,
+ * inside a view's FUSE mount): cover it with a fresh tmpfs and bind every
+ * existing entry back on top, as bubblewrap builds /dev. Existing files,
+ * directories (with whatever is mounted below them) and device nodes stay
+ * the host's, written in place; only entries created directly in `dir`
+ * from now on live in the tmpfs. */
+static int shadow_directory(int dir)
 {
-	if (staging_fd >= 0)
-		return 0;
+	struct stat st;
+	if (fstat(dir, &st) < 0)
+		return -errno;
 	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return -errno;
-	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
+	char mode[16];
+	snprintf(mode, sizeof(mode), "%o", (unsigned)(st.st_mode & 07777));
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "vos-shadow", 0) < 0 ||
 	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -errno;
-	int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+	_cleanup_close_ int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
 	if (mnt < 0)
 		return -errno;
-	staging_fd = mnt;
-	return 0;
-}
 
-/* Make `dir` (an O_PATH fd) writable in the view only: an overlay whose
- * lower layer is the directory itself and whose upper layer lives in the
- * staging tmpfs. */
-static int overlay_directory(int dir)
-{
-	int r = staging_ensure();
-	if (r < 0)
+	/* The entries, read before the tmpfs hides them. */
+	int dfd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		int r = -errno;
+		if (dfd >= 0)
+			close(dfd);
 		return r;
-
-	char name[32];
-	snprintf(name, sizeof(name), "%u", ++staging_count);
-	if (mkdirat(staging_fd, name, 0700) < 0)
-		return -errno;
-	char upper[64], work[64];
-	snprintf(upper, sizeof(upper), "%s/upper", name);
-	snprintf(work, sizeof(work), "%s/work", name);
-	if (mkdirat(staging_fd, upper, 0755) < 0 || mkdirat(staging_fd, work, 0700) < 0)
-		return -errno;
-
-	char target[64], options[256];
-	snprintf(target, sizeof(target), "/proc/self/fd/%d", dir);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		/* userxattr keeps overlay metadata in user.* xattrs, which an
-		 * unprivileged user namespace may write on tmpfs. */
-		snprintf(options, sizeof(options),
-			 "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d/%s,workdir=/proc/self/fd/%d/%s%s",
-			 dir, staging_fd, upper, staging_fd, work, attempt == 0 ? ",userxattr" : "");
-		if (mount("vos", target, "overlay", 0, options) == 0)
-			return 0;
 	}
-	return -errno;
+	if (syscall(SYS_move_mount, mnt, "", dir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		int r = -errno;
+		closedir(d);
+		return r;
+	}
+	/* `dir` still names the covered directory; the tmpfs is `mnt`. */
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name;
+		if (streq(name, ".") || streq(name, ".."))
+			continue;
+		struct stat est;
+		if (fstatat(dir, name, &est, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISLNK(est.st_mode)) {
+			char link[PATH_MAX];
+			ssize_t n = readlinkat(dir, name, link, sizeof(link) - 1);
+			if (n >= 0) {
+				link[n] = '\0';
+				(void)!symlinkat(link, mnt, name);
+			}
+			continue;
+		}
+		if (S_ISDIR(est.st_mode) ? mkdirat(mnt, name, est.st_mode & 07777) < 0
+					 : mknodat(mnt, name, S_IFREG | 0600, 0) < 0)
+			continue;
+		int tree = (int)syscall(SYS_open_tree, dir, name,
+					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+		if (tree >= 0) {
+			syscall(SYS_move_mount, tree, "", mnt, name, MOVE_MOUNT_F_EMPTY_PATH);
+			close(tree);
+		}
+	}
+	closedir(d);
+	return 0;
 }
 
 /* Open the mount target, creating it inside the view when it is missing. */
@@ -215,24 +238,22 @@ static int open_target(pid_t pid, const char *target, mode_t root_mode)
 		fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		return fd < 0 ? -errno : fd;
 	}
-	if (!is_our_overlay(dir)) {
-		if (overlay_count == OVERLAY_MAX)
+	if (!is_our_shadow(dir)) {
+		if (n_shadows == SHADOWS_MAX)
 			return -ENOSPC;
-		if ((r = overlay_directory(dir)) < 0)
+		if ((r = shadow_directory(dir)) < 0)
 			return r;
 	}
 
-	/* Reopen the parent by path: it now resolves to the overlay. */
+	/* Reopen the parent by path: it now resolves to the shadow. */
 	_cleanup_close_ int merged = open_in_process(pid, parent, O_PATH | O_DIRECTORY);
 	if (merged < 0)
 		return merged;
 	struct stat st;
 	if (fstat(merged, &st) < 0)
 		return -errno;
-	if (!is_our_overlay(merged)) {
-		overlay_devs[overlay_count++] = st.st_dev;
-		bind_back_devices(dir, merged);
-	}
+	if (!is_our_shadow(merged))
+		shadow_devs[n_shadows++] = st.st_dev;
 	if (S_ISDIR(root_mode))
 		r = mkdirat(merged, name, 0755);
 	else
@@ -452,10 +473,14 @@ static int do_mount_overlay(const struct helper_request *req)
 	return attach_mount(mnt, target);
 }
 
-/* viewfs: a recursive bind mount of a path of the calling process. */
-static int do_mount_bind(const struct helper_request *req)
+/* viewfs: a recursive bind mount of a path of the calling process, or of
+ * `source_fd` (one the supervisor opened through us earlier: except=). */
+static int do_mount_bind(const struct helper_request *req, int source_fd)
 {
-	_cleanup_close_ int source = open_in_process(req->pid, req->kernel_options, O_PATH);
+	_cleanup_close_ int source = source_fd < 0 ? open_in_process(req->pid, req->kernel_options, O_PATH)
+						   : fcntl(source_fd, F_DUPFD_CLOEXEC, 3);
+	if (source_fd >= 0 && source < 0)
+		return -errno;
 	if (source < 0)
 		return source;
 	struct stat st;
@@ -486,12 +511,14 @@ static int do_mount_bind(const struct helper_request *req)
  * target, created in our user namespace: binfmt_misc keys its instance by
  * the mounter's user namespace, so this is the view's own. The result is
  * the new mount's id, by which HELPER_UMOUNT recognises it later. */
-static int do_mount_kernel(const struct helper_request *req)
+static int do_mount_kernel(const struct helper_request *req, int source_fd)
 {
+	if (streq(req->fstype, "bind"))
+		return do_mount_bind(req, source_fd);
+	if (source_fd >= 0)
+		return -EINVAL;
 	if (streq(req->fstype, "overlay"))
 		return do_mount_overlay(req);
-	if (streq(req->fstype, "bind"))
-		return do_mount_bind(req);
 	_cleanup_close_ int target = open_target(req->pid, req->target, S_IFDIR);
 	if (target < 0)
 		return target;
@@ -767,8 +794,8 @@ _Noreturn void helper_main(int sock, bool kill_view_on_eof)
 				reply.result = do_open(&req, &fd);
 			else if (n_in == 0 && req.op == HELPER_LAYER_DEVICES)
 				reply.result = do_layer_devices(&req);
-			else if (n_in == 0 && req.op == HELPER_MOUNT_KERNEL)
-				reply.result = do_mount_kernel(&req);
+			else if (n_in <= 1 && req.op == HELPER_MOUNT_KERNEL)
+				reply.result = do_mount_kernel(&req, n_in ? in_fds[0] : -1);
 			else if (n_in == 0 && req.op == HELPER_UMOUNT)
 				reply.result = do_umount(&req);
 			else if (req.op == HELPER_SOCKET)

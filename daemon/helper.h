@@ -56,7 +56,9 @@ struct helper_request {
 	 * reply is -ESRCH and nothing is unmounted. */
 	uint64_t mount_id;
 	/* HELPER_MOUNT_KERNEL of "overlay" or "bind": its options, paths
-	 * resolved against pid (see struct vos_fs_mount.kernel_options). */
+	 * resolved against pid (see struct vos_fs_mount.kernel_options). A
+	 * "bind" sent with one fd binds that fd's object instead of the path
+	 * (which then only names it). */
 	char kernel_options[HELPER_OPTIONS_MAX];
 	/* HELPER_SOCKET: socket(2)'s arguments (SOCK_CLOEXEC is added). */
 	int32_t socket_domain, socket_type, socket_protocol;

@@ -13,6 +13,7 @@
 #include "fuse-device.h"
 #include "fuse-serve.h"
 #include "helper.h"
+#include "ioctl-trap.h"
 #include "netstack.h"
 #include "notify.h"
 #include "supervisor.h"
@@ -129,6 +130,26 @@ static int mount_node(struct vos_view *v, const struct vos_mount_request *req, c
 	return 0;
 }
 
+/* A device node's own fields, once mounted: who answers poll (services
+ * built for ABI >= 1.2 only: older ones have a shorter ops table), and
+ * its st_dev for the trapped ioctls (ioctl-trap.h). */
+static void node_poll_setup(struct view_service *svc, const struct vos_device *dev,
+			      struct device_node *node)
+{
+	node->poll_fd = svc->module->desc.abi_minor >= 2 ? dev->ops->poll_fd : NULL;
+}
+
+static void node_record_dev(struct vos_view *v, const struct vos_mount_request *req, const char *target,
+				   struct view_mount *m)
+{
+	dev_t dev = 0;
+	if (ioctl_trap_node_dev(v, req->pid, target, &dev) < 0)
+		supervisor_debug(v->sup, "view %u: %s: device number unknown, its size-less ioctls fail", v->id, target);
+	pthread_mutex_lock(&v->lock);
+	m->dev = dev;
+	pthread_mutex_unlock(&v->lock);
+}
+
 /* A device: the main node at target, and its partitions at target1... */
 static int start_device(struct vos_view *v, struct view_service *svc, const struct vos_device *dev,
 			const struct vos_mount_request *req, const char *target)
@@ -147,6 +168,7 @@ static int start_device(struct vos_view *v, struct view_service *svc, const stru
 		return -ENOMEM;
 	}
 	m->node = node;
+	node_poll_setup(svc, dev, node);
 	struct node_serving serving = {
 		.ops = &device_node_ops, .ops_size = sizeof(device_node_ops),
 		.userdata = node, .root_mode = S_IFREG,
@@ -155,6 +177,7 @@ static int start_device(struct vos_view *v, struct view_service *svc, const stru
 		view_mount_free(m);
 		return r;
 	}
+	node_record_dev(v, req, target, m);
 
 	unsigned parts = dev->ops->partition_count && dev->ops->partition ? dev->ops->partition_count(instance) : 0;
 	for (unsigned i = 1; i <= parts; i++) {
@@ -169,15 +192,169 @@ static int start_device(struct vos_view *v, struct view_service *svc, const stru
 			return -ENOMEM;
 		}
 		pm->node = pnode;
+		node_poll_setup(svc, dev, pnode);
 		serving.userdata = pnode;
 		r = mount_node(v, req, part_target, &serving, pm);
-		free(part_target);
 		if (r < 0) {
+			free(part_target);
 			view_mount_free(pm);
 			return r; /* the disk and earlier partitions stay mounted */
 		}
+		node_record_dev(v, req, part_target, pm);
+		free(part_target);
 	}
 	return 0;
+}
+
+/* viewfs's except=PATH (overlay options only): PATH below the target keeps
+ * its original content, bound back on top of the overlay. The original is
+ * opened through the helper before the overlay covers it, and the helper
+ * binds that fd. Each bind is a kernel mount of its own, recorded with
+ * type EXCEPT_TYPE, its path below the target as `source` and the overlay
+ * in `fs_userdata`; umount of the overlay removes them first. */
+#define EXCEPT_MAX 16
+#define EXCEPT_TYPE "viewfs except="
+
+struct except_list {
+	size_t n;
+	char *rel[EXCEPT_MAX];
+	int fd[EXCEPT_MAX];
+	struct view_mount *bound[EXCEPT_MAX];
+};
+
+static void except_list_free(struct except_list *ex)
+{
+	for (size_t i = 0; i < ex->n; i++) {
+		free(ex->rel[i]);
+		if (ex->fd[i] >= 0)
+			close(ex->fd[i]);
+		view_mount_free(ex->bound[i]);
+	}
+	ex->n = 0;
+}
+
+/* Copy overlay `options` to `out` without its except= items, collected
+ * (unescaped) into `ex`. */
+static int except_split(const char *options, char *out, size_t size, struct except_list *ex)
+{
+	size_t n_out = 0;
+	const char *p = options;
+	while (*p) {
+		const char *start = p;
+		while (*p && *p != ',')
+			p += (*p == '\\' && p[1]) ? 2 : 1;
+		size_t len = (size_t)(p - start);
+		if (len > 7 && strncmp(start, "except=", 7) == 0) {
+			if (ex->n == EXCEPT_MAX)
+				return -EINVAL;
+			char *rel = malloc(len);
+			if (!rel)
+				return -ENOMEM;
+			size_t k = 0;
+			for (const char *c = start + 7; c < p; c++)
+				rel[k++] = (*c == '\\' && c + 1 < p) ? *++c : *c;
+			rel[k] = '\0';
+			ex->fd[ex->n] = -1;
+			ex->bound[ex->n] = NULL;
+			ex->rel[ex->n++] = rel;
+		} else {
+			if (n_out + len + 2 > size)
+				return -ENAMETOOLONG;
+			if (n_out)
+				out[n_out++] = ',';
+			memcpy(out + n_out, start, len);
+			n_out += len;
+		}
+		if (*p)
+			p++;
+	}
+	out[n_out] = '\0';
+	return 0;
+}
+
+static int except_path(const char *target, const char *rel, char *buf, size_t size)
+{
+	return snprintf(buf, size, "%s/%s", target, rel) >= (int)size ? -ENAMETOOLONG : 0;
+}
+
+/* Before the overlay: open every original TARGET/PATH through the helper. */
+static int except_open(struct vos_view *v, pid_t pid, const char *target, struct except_list *ex)
+{
+	_cleanup_free_ struct helper_request *hreq = calloc(1, sizeof(*hreq));
+	if (!hreq)
+		return -ENOMEM;
+	hreq->op = HELPER_OPEN;
+	hreq->pid = pid;
+	hreq->open_flags = O_PATH;
+	for (size_t i = 0; i < ex->n; i++) {
+		int r = except_path(target, ex->rel[i], hreq->target, sizeof(hreq->target));
+		if (r < 0)
+			return r;
+		pthread_mutex_lock(&v->helper_lock);
+		r = helper_call(v->helper, hreq, NULL, 0, &ex->fd[i]);
+		pthread_mutex_unlock(&v->helper_lock);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* After the overlay `m`: bind each original back on top (not published yet). */
+static int except_bind(struct vos_view *v, const struct vos_mount_request *req, const char *target,
+		       struct except_list *ex, struct view_mount *m)
+{
+	_cleanup_free_ struct helper_request *hreq = calloc(1, sizeof(*hreq));
+	if (!hreq)
+		return -ENOMEM;
+	hreq->op = HELPER_MOUNT_KERNEL;
+	hreq->pid = req->pid;
+	snprintf(hreq->fstype, sizeof(hreq->fstype), "bind");
+	snprintf(hreq->source, sizeof(hreq->source), "%s", req->source ? req->source : req->type);
+	for (size_t i = 0; i < ex->n; i++) {
+		int r = except_path(target, ex->rel[i], hreq->target, sizeof(hreq->target));
+		if (r < 0)
+			return r;
+		snprintf(hreq->kernel_options, sizeof(hreq->kernel_options), "%s", hreq->target);
+		struct view_mount *b = view_mount_new(v, m->service, req, hreq->target);
+		char *type = strdup(EXCEPT_TYPE), *rel = strdup(ex->rel[i]);
+		if (!b || !type || !rel) {
+			view_mount_free(b), free(type), free(rel);
+			return -ENOMEM;
+		}
+		free(b->type), free(b->source);
+		b->type = type;
+		b->source = rel;
+		b->fs_userdata = m;
+		b->kernel = true;
+		pthread_mutex_lock(&v->helper_lock);
+		r = helper_call(v->helper, hreq, &ex->fd[i], 1, NULL);
+		pthread_mutex_unlock(&v->helper_lock);
+		if (r < 0) {
+			view_mount_free(b);
+			return r;
+		}
+		b->kernel_mount_id = (uint64_t)r;
+		ex->bound[i] = b;
+	}
+	return 0;
+}
+
+/* Undo a kernel mount just made (the caller's view of `target`), with
+ * everything on it. */
+static void kernel_detach(struct vos_view *v, pid_t pid, const char *target, uint64_t id)
+{
+	struct helper_request *hreq = calloc(1, sizeof(*hreq));
+	if (!hreq)
+		return;
+	hreq->op = HELPER_UMOUNT;
+	hreq->pid = pid;
+	hreq->mount_flags = MNT_DETACH;
+	hreq->mount_id = id;
+	snprintf(hreq->target, sizeof(hreq->target), "%s", target);
+	pthread_mutex_lock(&v->helper_lock);
+	helper_call(v->helper, hreq, NULL, 0, NULL);
+	pthread_mutex_unlock(&v->helper_lock);
+	free(hreq);
 }
 
 /* A kernel filesystem that the helper mounts in the view's user namespace:
@@ -202,24 +379,43 @@ static int mount_kernel(struct vos_view *v, const struct vos_mount_request *req,
 	hreq->mount_flags = layered ? (uint32_t)(req->flags & MS_RDONLY) : 0;
 	if (snprintf(hreq->target, sizeof(hreq->target), "%s", target) >= (int)sizeof(hreq->target))
 		return -ENAMETOOLONG;
-	if (layered && snprintf(hreq->kernel_options, sizeof(hreq->kernel_options), "%s", options) >=
-			       (int)sizeof(hreq->kernel_options))
-		return -ENAMETOOLONG;
+	_cleanup_(except_list_free) struct except_list ex = { .n = 0 };
+	int r = 0;
+	if (streq(fstype, "overlay"))
+		r = except_split(options, hreq->kernel_options, sizeof(hreq->kernel_options), &ex);
+	else if (layered && snprintf(hreq->kernel_options, sizeof(hreq->kernel_options), "%s", options) >=
+				    (int)sizeof(hreq->kernel_options))
+		r = -ENAMETOOLONG;
+	if (r == 0 && ex.n)
+		r = except_open(v, req->pid, target, &ex);
+	if (r < 0)
+		return r;
 	snprintf(hreq->fstype, sizeof(hreq->fstype), "%s", fstype);
 	snprintf(hreq->source, sizeof(hreq->source), "%s", req->source ? req->source : req->type);
 
 	pthread_mutex_lock(&v->helper_lock);
-	int r = helper_call(v->helper, hreq, NULL, 0, NULL);
+	r = helper_call(v->helper, hreq, NULL, 0, NULL);
 	pthread_mutex_unlock(&v->helper_lock);
 	if (r < 0)
 		return r;
-
-	pthread_mutex_lock(&v->lock);
 	m->kernel = true;
 	m->kernel_mount_id = (uint64_t)r;
+	int e = ex.n ? except_bind(v, req, target, &ex, m) : 0;
+	if (e < 0) {
+		kernel_detach(v, req->pid, target, m->kernel_mount_id);
+		return e;
+	}
+
+	pthread_mutex_lock(&v->lock);
 	m->service->mounts++;
 	m->next = v->mounts;
 	v->mounts = m;
+	for (size_t i = 0; i < ex.n; i++) {
+		ex.bound[i]->service->mounts++;
+		ex.bound[i]->next = v->mounts;
+		v->mounts = ex.bound[i];
+		ex.bound[i] = NULL;
+	}
 	pthread_mutex_unlock(&v->lock);
 	supervisor_debug(v->sup, "view %u: mounted %s (kernel %s, mount id %d) on %s", v->id, req->type,
 			 fstype, r, target);
@@ -359,6 +555,51 @@ static void trap_fsopen(struct vos_view *v, const struct seccomp_notif *n)
 	notify_continue(v->listener, n->id);
 }
 
+/* The overlay with mount id `id` is busy: unmount its except= binds
+ * (TARGET/PATH as the caller names TARGET). Returns how many went. */
+static int umount_excepts(struct vos_view *v, pid_t pid, const char *target, uint32_t flags, uint64_t id)
+{
+	struct {
+		uint64_t id;
+		char *rel;
+		struct view_mount *m;
+	} binds[EXCEPT_MAX];
+	size_t n = 0;
+	pthread_mutex_lock(&v->lock);
+	struct view_mount *overlay = v->mounts;
+	while (overlay && !(overlay->kernel && !overlay->ended && overlay->kernel_mount_id == id))
+		overlay = overlay->next;
+	for (struct view_mount *m = v->mounts; overlay && m && n < EXCEPT_MAX; m = m->next)
+		if (m->kernel && !m->ended && m->fs_userdata == overlay && streq(m->type, EXCEPT_TYPE) &&
+		    (binds[n].rel = strdup(m->source)))
+			binds[n].id = m->kernel_mount_id, binds[n++].m = m;
+	pthread_mutex_unlock(&v->lock);
+
+	struct helper_request *hreq = calloc(1, sizeof(*hreq));
+	int gone = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (hreq && except_path(target, binds[i].rel, hreq->target, sizeof(hreq->target)) == 0) {
+			hreq->op = HELPER_UMOUNT;
+			hreq->pid = pid;
+			hreq->mount_flags = flags;
+			hreq->mount_id = binds[i].id;
+			pthread_mutex_lock(&v->helper_lock);
+			int r = helper_call(v->helper, hreq, NULL, 0, NULL);
+			pthread_mutex_unlock(&v->helper_lock);
+			if (r == 0) {
+				pthread_mutex_lock(&v->lock);
+				binds[i].m->ended = true;
+				binds[i].m->service->mounts--;
+				pthread_mutex_unlock(&v->lock);
+				gone++;
+			}
+		}
+		free(binds[i].rel);
+	}
+	free(hreq);
+	return gone;
+}
+
 /* umount2(target, flags): a kernel filesystem the core mounted ends here.
  * The helper unmounts it, only if target is that very mount, and the
  * result goes back to the caller; every other umount2 is the kernel's. */
@@ -395,14 +636,27 @@ static void trap_umount2(struct vos_view *v, const struct seccomp_notif *n)
 		pthread_mutex_lock(&v->helper_lock);
 		r = helper_call(v->helper, hreq, NULL, 0, NULL);
 		pthread_mutex_unlock(&v->helper_lock);
+		if (r == -EBUSY && umount_excepts(v, n->pid, target, (uint32_t)n->data.args[1], ids[i]) > 0) {
+			pthread_mutex_lock(&v->helper_lock);
+			r = helper_call(v->helper, hreq, NULL, 0, NULL);
+			pthread_mutex_unlock(&v->helper_lock);
+		}
 		if (r == 0) {
 			pthread_mutex_lock(&v->lock);
+			struct view_mount *ended = NULL;
 			for (struct view_mount *m = v->mounts; m; m = m->next)
 				if (m->kernel && !m->ended && m->kernel_mount_id == ids[i]) {
 					m->ended = true;
 					m->service->mounts--;
+					ended = m;
 					supervisor_debug(v->sup, "view %u: %s on %s ended", v->id, m->type, m->target);
 					break;
+				}
+			/* A lazy umount took its except= binds along. */
+			for (struct view_mount *m = v->mounts; ended && m; m = m->next)
+				if (m->kernel && !m->ended && m->fs_userdata == ended && streq(m->type, EXCEPT_TYPE)) {
+					m->ended = true;
+					m->service->mounts--;
 				}
 			pthread_mutex_unlock(&v->lock);
 		}

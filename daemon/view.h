@@ -47,6 +47,7 @@ struct view_mount {
 	bool ended;                   /* the FUSE connection is gone */
 	bool kernel;                  /* a kernel filesystem, no server: it ends by umount2 */
 	uint64_t kernel_mount_id;     /* its mount id in the view, from the helper */
+	dev_t dev;                    /* a device node's st_dev seen from outside (ioctl-trap.h), 0: unknown */
 	struct view_mount *next;
 };
 

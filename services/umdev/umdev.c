@@ -14,6 +14,7 @@ static const struct vos_device *const umdev_devices[] = {
 	&umdev_trivhd,
 	&umdev_mbr,
 	&umdev_ramdisk,
+	&umdev_tap,
 	NULL,
 };
 

@@ -16,3 +16,4 @@ extern const struct vos_device umdev_null;
 extern const struct vos_device umdev_trivhd;
 extern const struct vos_device umdev_mbr;
 extern const struct vos_device umdev_ramdisk;
+extern const struct vos_device umdev_tap;

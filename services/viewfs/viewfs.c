@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * viewfs: reorganise the filesystem one view sees, with the kernel's own
- * mounts made in the view (its user and mount namespaces), so data runs at
+ * viewfs: reorganise the filesystem one view sees, mostly with the kernel's
+ * own mounts made in the view (its user and mount namespaces), so data runs at
  * native speed and nothing on the host changes:
  *
  *   mount -t viewfs [-o move] SOURCE TARGET   bind mount of SOURCE at TARGET
@@ -17,6 +17,15 @@
  * inside the layer: viewfs uses `.NAME.viewfs-work` beside the layer
  * directory NAME (created on first use, kept for the next mount).
  *
+ *   mount -t viewfs -o merge|cow,except=PATH ...
+ *                                             PATH (below TARGET) stays the
+ *                                             original: bound back on top
+ *                                             by the core (mount-trap.c)
+ *
+ * hide=, hidename=, mode=, uid=, gid=
+ * need what the kernel cannot do: a FUSE passthrough served by viewfs
+ * itself (viewfs-passthrough.c).
+ *
  * The service is named "viewfs" and its one filesystem is the catch-all
  * "*": only the empty subtype (`-t viewfs` itself) is accepted.
  */
@@ -26,21 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "viewfs.h"
 
-struct viewfs {
-	const struct vos_service_host *host;
-};
-
-/* One mount's kernel options, alive until the core is done with them. */
-struct viewfs_mount {
-	char options[8192];
-};
-
-#define LOG(v, ...) (v)->host->log((v)->host->core, __VA_ARGS__)
+#define LOG VIEWFS_LOG
 
 /* A path as process `pid` sees it, reachable from here. */
 static char *path_in(pid_t pid, const char *path)
@@ -52,15 +53,18 @@ static char *path_in(pid_t pid, const char *path)
 	return out;
 }
 
-static int open_in(pid_t pid, const char *path, int flags)
+/* Through the view (its FUSE mounts included, whose content the
+ * supervisor itself may not see). */
+static int open_in(struct viewfs *v, pid_t pid, const char *path, int flags)
 {
-	char *p = path_in(pid, path);
-	if (!p)
-		return -ENOMEM;
-	int fd = open(p, flags | O_CLOEXEC);
-	int r = fd < 0 ? -errno : fd;
-	free(p);
-	return r;
+	return v->host->open(v->host->core, pid, path, flags | O_CLOEXEC);
+}
+
+/* Is `fd` on a FUSE mount of the view? Then fstat() is refused to us. */
+static bool on_fuse(int fd)
+{
+	struct statfs sfs;
+	return fstatfs(fd, &sfs) == 0 && sfs.f_type == 0x65735546 /* FUSE_SUPER_MAGIC */;
 }
 
 /* The work directory beside the layer `source` (as the caller wrote it):
@@ -109,23 +113,27 @@ static int layer_workdir(struct viewfs *v, pid_t pid, const char *source, char *
 static int check_paths(struct viewfs *v, const struct vos_mount_request *req, const struct viewfs_args *a)
 {
 	const char *mode = viewfs_mode_name(a->mode);
-	int src = open_in(req->pid, req->source, O_PATH);
+	int src = open_in(v, req->pid, req->source, O_PATH);
 	if (src < 0) {
 		LOG(v, "viewfs: %s: %s", req->source, strerror(-src));
 		return src;
 	}
-	int tgt = open_in(req->pid, req->target, O_PATH);
+	int tgt = open_in(v, req->pid, req->target, O_PATH);
 	int r = 0;
 	struct stat ss, ts;
-	if (fstat(src, &ss) < 0) {
-		r = -errno;
-		goto out;
-	}
 	if (tgt < 0) {
 		if (a->mode == VIEWFS_MOVE && tgt == -ENOENT)
 			goto out; /* the core creates the mount point in the view */
 		r = tgt;
 		LOG(v, "viewfs: %s: %s", req->target, strerror(-r));
+		goto out;
+	}
+	/* On a FUSE mount of the view (umfuse, a viewfs passthrough) only the
+	 * kernel can look: it reports type mismatches and overlapping layers. */
+	if (on_fuse(src) || on_fuse(tgt))
+		goto out;
+	if (fstat(src, &ss) < 0) {
+		r = -errno;
 		goto out;
 	}
 	if (fstat(tgt, &ts) < 0) {
@@ -178,9 +186,28 @@ out:
 	return r;
 }
 
+/* except=PATH: each must exist below TARGET (as the caller sees it). */
+static int check_excepts(struct viewfs *v, const struct vos_mount_request *req, const struct viewfs_args *a)
+{
+	for (size_t i = 0; i < a->n_except; i++) {
+		char *path;
+		if (asprintf(&path, "%s/%s", req->target, a->except[i]) < 0)
+			return -ENOMEM;
+		int fd = v->host->open(v->host->core, req->pid, path, O_PATH);
+		if (fd < 0)
+			LOG(v, "viewfs: except=%s: %s: %s", a->except[i], path, strerror(-fd));
+		else
+			close(fd);
+		free(path);
+		if (fd < 0)
+			return fd;
+	}
+	return 0;
+}
+
 static int renew_layer(struct viewfs *v, const struct vos_mount_request *req)
 {
-	int dir = open_in(req->pid, req->source, O_PATH | O_DIRECTORY);
+	int dir = open_in(v, req->pid, req->source, O_PATH | O_DIRECTORY);
 	int r = dir < 0 ? dir : viewfs_empty_dir(dir);
 	if (dir >= 0)
 		close(dir);
@@ -235,17 +262,21 @@ static int viewfs_mount(void *service, const struct vos_mount_request *req, stru
 	int r = viewfs_args_parse(v->host, req->options, &a);
 	if (r < 0)
 		return r;
+	if (a.passthrough) {
+		r = viewfs_passthrough_mount(v, req, &a, ret_mount);
+		viewfs_args_free(&a);
+		return r;
+	}
 	if (!req->source || !req->source[0] || strcmp(req->source, "none") == 0) {
 		LOG(v, "viewfs: %s needs a SOURCE (mount -t viewfs -o %s SOURCE TARGET)", viewfs_mode_name(a.mode),
 		    viewfs_mode_name(a.mode));
+		viewfs_args_free(&a);
 		return -EINVAL;
 	}
-	if (a.n_except) {
-		LOG(v, "viewfs: except= is not implemented yet");
-		return -EOPNOTSUPP;
-	}
-	if ((r = check_paths(v, req, &a)) < 0)
+	if ((r = check_paths(v, req, &a)) < 0 || (r = check_excepts(v, req, &a)) < 0) {
+		viewfs_args_free(&a);
 		return r;
+	}
 
 	struct viewfs_mount *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -261,6 +292,11 @@ static int viewfs_mount(void *service, const struct vos_mount_request *req, stru
 		if (r >= 0)
 			r = build_options(v, req, &a, m);
 	}
+	/* except=PATH: the core binds TARGET/PATH, as it was, back on top. */
+	for (size_t i = 0; r >= 0 && i < a.n_except; i++)
+		if ((r = append_raw(m->options, sizeof(m->options), ",except=")) >= 0)
+			r = viewfs_escape_append(m->options, sizeof(m->options), a.except[i]);
+	viewfs_args_free(&a);
 	if (r < 0) {
 		if (r == -ENAMETOOLONG)
 			LOG(v, "viewfs: paths too long");
@@ -280,13 +316,13 @@ static int viewfs_mount(void *service, const struct vos_mount_request *req, stru
 
 static void viewfs_unmount(void *service, void *userdata)
 {
-	(void)service;
-	free(userdata);
+	if (!viewfs_passthrough_unmount(service, userdata))
+		free(userdata); /* a kernel mount's options */
 }
 
 static const struct vos_filesystem viewfs_fs = {
 	.name = "*", /* every subtype reaches us; only "" is accepted */
-	.description = "move, merge, cow and mincow views of directories (bind and overlay mounts)",
+	.description = "move, merge, cow (bind and overlay mounts); hide and mode (a passthrough)",
 	.mount = viewfs_mount,
 	.unmount = viewfs_unmount,
 };
@@ -308,13 +344,16 @@ static int viewfs_init(const struct vos_service_host *host, const struct vos_opt
 	if (!v)
 		return -ENOMEM;
 	v->host = host;
+	pthread_mutex_init(&v->lock, NULL);
 	*ret_service = v;
 	return 0;
 }
 
 static void viewfs_fini(void *service)
 {
-	free(service);
+	struct viewfs *v = service;
+	pthread_mutex_destroy(&v->lock);
+	free(v);
 }
 
 static const struct vos_service viewfs_service = {
@@ -322,7 +361,7 @@ static const struct vos_service viewfs_service = {
 	.abi_minor = VOS_SERVICE_ABI_MINOR,
 	.size = sizeof(struct vos_service),
 	.name = "viewfs",
-	.description = "reorganise the view's filesystem: move, merge, copy-on-write",
+	.description = "reorganise the view's filesystem: move, merge, copy-on-write, hide, permissions",
 	.init = viewfs_init,
 	.fini = viewfs_fini,
 	.filesystems = viewfs_filesystems,

@@ -5,7 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <pthread.h>
+
 #include <vos/service.h>
+
+#include "passthrough.h" /* common/ */
 
 enum viewfs_mode {
 	VIEWFS_MOVE,   /* SOURCE appears at TARGET (a bind mount) */
@@ -15,14 +19,23 @@ enum viewfs_mode {
 };
 
 #define VIEWFS_EXCEPT_MAX 16
+#define VIEWFS_HIDE_MAX 64
 
 /* The mount options, parsed. */
 struct viewfs_args {
 	enum viewfs_mode mode;
+	bool mode_given;       /* move, merge, cow or mincow named */
 	bool renew;
 	bool debug;
 	size_t n_except;
 	const char *except[VIEWFS_EXCEPT_MAX]; /* relative to TARGET, as given */
+	/* hide=, hidename=, mode=, uid=, gid=: a passthrough served by viewfs */
+	bool passthrough;
+	size_t n_hide, n_hidename;
+	const char *hide[VIEWFS_HIDE_MAX];     /* relative to the mount's root */
+	const char *hidename[VIEWFS_HIDE_MAX]; /* names hidden everywhere */
+	struct passthrough_attr attr;          /* presented for the root (and below with recursive) */
+	char *strings;                         /* holds the split lists */
 };
 
 const char *viewfs_mode_name(enum viewfs_mode mode);
@@ -30,6 +43,38 @@ const char *viewfs_mode_name(enum viewfs_mode mode);
 /* Parse the mount options; on a bad option, log one line and return -EINVAL. */
 int viewfs_args_parse(const struct vos_service_host *host, const struct vos_options *options,
 		      struct viewfs_args *ret);
+void viewfs_args_free(struct viewfs_args *args);
+
+/* A mode= value: octal ("0444", "755") or symbolic clauses joined by ':'
+ * ("a-w", "u+x:go-rwx", "=r"), as mode_clear/mode_set. */
+int viewfs_mode_parse(const char *text, struct passthrough_attr *attr);
+
+/* The service, and one mount of it. */
+struct viewfs_mount;
+struct viewfs {
+	const struct vos_service_host *host;
+	pthread_mutex_t lock;          /* passthroughs */
+	struct viewfs_mount *passthroughs; /* live hide/mode mounts, newest first */
+};
+
+struct viewfs_mount {
+	bool passthrough;
+	char options[8192];            /* kernel mounts: their options */
+	/* passthroughs */
+	struct viewfs *service;
+	struct passthrough *pt;
+	char *target;                  /* absolute, as the view sees it */
+	struct viewfs_mount *next;
+};
+
+#define VIEWFS_LOG(v, ...) (v)->host->log((v)->host->core, __VA_ARGS__)
+
+/* hide, mode: prepare a passthrough of SOURCE (or TARGET) for TARGET, served
+ * by viewfs itself (viewfs-passthrough.c). */
+int viewfs_passthrough_mount(struct viewfs *v, const struct vos_mount_request *req, const struct viewfs_args *a,
+			     struct vos_fs_mount *ret_mount);
+/* The mount whose FUSE userdata is `userdata` ended: false if that is not a passthrough. */
+bool viewfs_passthrough_unmount(struct viewfs *v, void *userdata);
 
 /* Append `path` to `buf` (of `size`, NUL-terminated) with ',' ':' and
  * backslash escaped for overlay options. -ENAMETOOLONG if it does not fit. */

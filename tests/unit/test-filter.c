@@ -21,6 +21,7 @@
 
 #include "../libvos/control-proto.h"
 #include "filter.h"
+#include "ioctl-trap.h"
 #include "notify.h"
 
 static char *render(scmp_filter_ctx ctx)
@@ -56,6 +57,12 @@ static void test_filter_traps_mount_family_only(void **state)
 	char openat_rule[64];
 	snprintf(openat_rule, sizeof(openat_rule), "if ($syscall == %d)", SCMP_SYS(openat));
 	assert_null(strstr(pfc, openat_rule));
+	/* ioctl only for the size-less device requests (ioctl-trap.h). */
+	for (size_t i = 0; i < ioctl_trap_requests_count; i++) {
+		char rule[64];
+		snprintf(rule, sizeof(rule), "$a1.lo32 & 0xffffffff == %u", ioctl_trap_requests[i]);
+		assert_non_null(strstr(pfc, rule));
+	}
 	assert_non_null(strstr(pfc, "action ALLOW"));
 	free(pfc);
 	seccomp_release(ctx);

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define VOS_SERVICE_ABI_MAJOR 1
-#define VOS_SERVICE_ABI_MINOR 1
+#define VOS_SERVICE_ABI_MINOR 2
 
 /* One `key` or `key=value` item of an option list such as "size=100M,mbr". */
 struct vos_option {
@@ -156,7 +156,13 @@ struct vos_device_ops {
 	int (*release)(void *dev, uint64_t handle, int flags);
 	/* Optional. Size in bytes shown by stat (0 when absent). */
 	uint64_t (*size)(void *dev);
-	/* Optional. An ioctl whose argument size is encoded in `cmd`. */
+	/* Optional. An ioctl whose argument size is encoded in `cmd`: `in`
+	 * holds its in_size input bytes, `out` takes out_size bytes. The
+	 * block-device and tap ioctls whose encoding carries no size, or a
+	 * smaller one than their argument (BLKSSZGET, BLKPBSZGET, BLKIOMIN,
+	 * BLKROGET, BLKGETSIZE, HDIO_GETGEO, TUNSETIFF, TUNGETIFF), arrive
+	 * too, trapped by the core, with handle 0 and buffers of the
+	 * argument's real size (TUNSETIFF: in and out a struct ifreq). */
 	int (*ioctl)(void *dev, uint64_t handle, unsigned int cmd, void *arg,
 		     const void *in, size_t in_size, void *out, size_t out_size);
 	/* Optional. Release `dev` once its node, and every partition node, is
@@ -172,6 +178,17 @@ struct vos_device_ops {
 	/* Optional. fsync(2)/fdatasync(2) on the node: make written data
 	 * durable (e.g. fsync the image file). */
 	int (*fsync)(void *dev, uint64_t handle, int datasync);
+	/* Optional (ABI 1.2), for devices whose I/O waits (a tap device): a
+	 * file descriptor, owned by the device, that polls readable when
+	 * read() of `handle` has something to return (or an error) and
+	 * writable when write() can go on. With it, read() and write() must
+	 * never block: they return -EAGAIN instead, and the core waits on
+	 * this fd for a caller that may block (without holding a FUSE
+	 * thread: one blocked reader never stalls a writer; a signal ends
+	 * the wait with EINTR), answers O_NONBLOCK callers with EAGAIN, and
+	 * answers poll(2), select(2) and epoll on the node from it. The core
+	 * reads this member only from services built for ABI >= 1.2. */
+	int (*poll_fd)(void *dev, uint64_t handle);
 };
 
 struct vos_device {

@@ -54,7 +54,12 @@ rss_a=$(awk '$2 == 10 {print $6}' <<<"$out")
 rss_b=$(awk '$2 == 20 {print $6}' <<<"$out")
 echo "$out" | sed -n '1p;10p;20p'
 expect_eq "supervisor fds stable from round 10 to 20" "$fds_a" "$fds_b"
-[ -n "$rss_a" ] && [ -n "$rss_b" ] && [ $((rss_b - rss_a)) -lt 2048 ] &&
-	ok "supervisor RSS growth rounds 10..20: $((rss_b - rss_a)) KiB" ||
-	fail "supervisor RSS grew from $rss_a to $rss_b KiB over 10 rounds"
+if [ -n "${VOS_SANITIZED:-}" ]; then
+	# AddressSanitizer's quarantine keeps freed memory resident on purpose.
+	echo "note: RSS check skipped under sanitizers (rounds 10..20: $rss_a -> $rss_b KiB)"
+else
+	[ -n "$rss_a" ] && [ -n "$rss_b" ] && [ $((rss_b - rss_a)) -lt 2048 ] &&
+		ok "supervisor RSS growth rounds 10..20: $((rss_b - rss_a)) KiB" ||
+		fail "supervisor RSS grew from $rss_a to $rss_b KiB over 10 rounds"
+fi
 finish

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Bad viewfs mounts: each fails with one line from viewfs naming the
-# problem and a non-zero status from mount(8); nothing on the host changes
-# and the view keeps working.
+# Bad viewfs mounts (move/merge/cow, except=, hide and mode): each fails
+# with one line from viewfs naming the problem and a non-zero status from
+# mount(8); nothing on the host changes and the view keeps working.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/viewfs-lib.sh"
@@ -15,7 +15,9 @@ echo file > afile
 before=$(tree_sum "$D")
 
 cases="unknown-option two-modes no-source missing-source same cow-target-in-layer merge-layer-in-target
-layer-is-file renew-without-cow subtype readonly-layer except-not-yet"
+layer-is-file renew-without-cow subtype readonly-layer except-missing except-dotdot except-with-move
+hide-bare hide-dotdot hide-with-cow hidename-slash hide-on-file hide-missing-source bad-mode-octal
+bad-mode-symbolic bad-uid recursive-alone"
 out=$(vfs_run bash -c '
 	D='"$D"'
 	um_add_service viewfs || exit 10
@@ -36,7 +38,19 @@ out=$(vfs_run bash -c '
 	bad renew-without-cow -t viewfs -o merge,renew "$D/src" "$D/host"
 	bad subtype -t viewfsx "$D/src" "$D/host"
 	bad readonly-layer -t viewfs -o cow "$D/rolayer" "$D/host"
-	bad except-not-yet -t viewfs -o cow,except=sub "$D/layer" "$D/host"
+	bad except-missing -t viewfs -o cow,except=nothere "$D/layer" "$D/host"
+	bad except-dotdot -t viewfs -o cow,except=../src "$D/layer" "$D/host"
+	bad except-with-move -t viewfs -o except=sub "$D/src" "$D/host"
+	bad hide-bare -t viewfs -o hide none "$D/host/sub"
+	bad hide-dotdot -t viewfs -o hide=sub/../../src none "$D/host"
+	bad hide-with-cow -t viewfs -o cow,hide=sub "$D/layer" "$D/host"
+	bad hidename-slash -t viewfs -o hidename=a/b none "$D/host"
+	bad hide-on-file -t viewfs -o hide=x none "$D/afile"
+	bad hide-missing-source -t viewfs -o hide=x "$D/nonexistent" "$D/host"
+	bad bad-mode-octal -t viewfs -o mode=0999 none "$D/host"
+	bad bad-mode-symbolic -t viewfs -o mode=u+q none "$D/host"
+	bad bad-uid -t viewfs -o uid=4294967295 none "$D/host"
+	bad recursive-alone -t viewfs -o recursive none "$D/host"
 	echo "== end" >&2
 	umount "$D/rolayer"
 	mount -t viewfs -o cow "$D/layer" "$D/host" && echo alive > "$D/host/after" && cat "$D/host/after"
