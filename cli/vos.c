@@ -21,6 +21,7 @@
 #include "../daemon/launcher.h"
 #include "../daemon/options.h"
 #include "../daemon/run-client.h"
+#include "../libvos/daemon-proto.h"
 #include "../daemon/supervisor.h"
 #include "../daemon/util.h"
 #include "../daemon/view.h"
@@ -192,8 +193,8 @@ static int run_via_daemon(char **argv, const char *prog, FILE *debug)
 	/* Inside a view, vos run joins it (nesting): the embedded path does that. */
 	if (arg_mode == RUN_AUTO && (prctl(VOS_PRCTL_MAGIC, 0UL, 0UL, 0UL, 0UL) >= 0 || errno != EINVAL))
 		return RUN_DAEMON_UNREACHABLE;
-	run_client_socket_path(path, sizeof(path));
-	_cleanup_close_ int sock = run_client_connect(path);
+	vosd_socket_path(path, sizeof(path));
+	_cleanup_close_ int sock = vosd_connect(path);
 	if (sock < 0) {
 		if (arg_mode == RUN_AUTO)
 			return RUN_DAEMON_UNREACHABLE;

@@ -12,40 +12,6 @@
 
 #include "../libvos/daemon-proto.h"
 
-void run_client_socket_path(char *buf, size_t size)
-{
-	const char *env = getenv("VOS_SOCKET");
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
-	if (env && env[0]) {
-		snprintf(buf, size, "%s", env);
-		return;
-	}
-	if (xdg && xdg[0]) {
-		snprintf(buf, size, "%s/vos/vosd.sock", xdg);
-		if (stat(buf, &st) == 0 && S_ISSOCK(st.st_mode))
-			return;
-	}
-	snprintf(buf, size, "/run/vos/vosd.sock");
-}
-
-int run_client_connect(const char *path)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
 int run_client_prepare(int sock, const struct launched_view *view, char *const *argv, const char *cwd,
 		       const char *const *preload, size_t n_preload, const char *search,
 		       unsigned *ret_id, char *warning, size_t warning_size, char *error, size_t error_size)

@@ -11,13 +11,6 @@
 
 #include "launcher.h"
 
-/* The socket vos run would use: $VOS_SOCKET if set, else
- * $XDG_RUNTIME_DIR/vos/vosd.sock if it exists, else /run/vos/vosd.sock. */
-void run_client_socket_path(char *buf, size_t size);
-
-/* Connect to vosd at `path`; the fd or -errno. */
-int run_client_connect(const char *path);
-
 /* PREPARE_VIEW: hand over the prepared view's helper and namespaces;
  * vosd loads `preload` (with `search` as the caller's VOS_SERVICE_PATH)
  * and, with `cwd`, serves the working-directory layer over it. On success

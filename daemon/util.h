@@ -42,14 +42,7 @@ static inline bool startswith(const char *s, const char *prefix)
 /* CLOCK_REALTIME `ms` milliseconds from now, for pthread timed waits. */
 struct timespec realtime_after_ms(long ms);
 
-/* Send one message of `len` bytes with up to `n_fds` descriptors attached.
- * Returns 0 or -errno. */
-int fd_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds);
-
-/* Receive one message into `buf` (at most `size` bytes) and up to `max_fds`
- * descriptors (close-on-exec). Unused slots of `ret_fds` are set to -1.
- * Returns the message length, 0 on EOF, or -errno. */
-ssize_t fd_recv(int sock, void *buf, size_t size, int *ret_fds, size_t max_fds);
+#include "fd-pass.h" /* fd_send, fd_recv */
 
 /* Write all of `buf` to `fd`; 0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);

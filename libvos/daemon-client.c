@@ -18,35 +18,10 @@ VOS_EXPORT int vos_daemon_connect(const char *path)
 {
 	char buf[4096];
 	if (!path) {
-		const char *env = getenv("VOS_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
-		struct stat st;
-		if (env && env[0]) {
-			snprintf(buf, sizeof(buf), "%s", env);
-		} else {
-			buf[0] = '\0';
-			if (xdg && xdg[0]) {
-				snprintf(buf, sizeof(buf), "%s/vos/vosd.sock", xdg);
-				if (stat(buf, &st) < 0 || !S_ISSOCK(st.st_mode))
-					buf[0] = '\0';
-			}
-			if (!buf[0])
-				snprintf(buf, sizeof(buf), "/run/vos/vosd.sock");
-		}
+		vosd_socket_path(buf, sizeof(buf));
 		path = buf;
 	}
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
+	return vosd_connect(path);
 }
 
 /* One request with an optional VIEW_ID, NAME and SEARCH_PATH. On success

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The vosd socket protocol: building, sending, receiving and validating
  * messages (see daemon-proto.h). */
+#include <sys/stat.h>
+#include <sys/un.h>
 #include "daemon-proto.h"
+#include "fd-pass.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -303,33 +306,11 @@ const char *vosd_msg_string(const struct vosd_msg *m, uint16_t tag)
 
 int vosd_send(int sock, const struct vosd_builder *b, const int *fds, size_t n_fds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * VOSD_FDS_MAX)];
-		struct cmsghdr align;
-	} control;
 	if (b->error)
 		return b->error;
 	if (n_fds > VOSD_FDS_MAX)
 		return -EINVAL;
-	struct iovec iov = { .iov_base = b->buf, .iov_len = b->len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (n_fds > 0) {
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-	}
-	for (;;) {
-		ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-		if (n >= 0)
-			return (size_t)n == b->len ? 0 : -EMSGSIZE;
-		if (errno != EINTR)
-			return -errno;
-	}
+	return fd_send(sock, b->buf, b->len, fds, n_fds);
 }
 
 int vosd_send_error(int sock, int err, const char *message)
@@ -349,53 +330,49 @@ int vosd_send_error(int sock, int err, const char *message)
 
 ssize_t vosd_recv(int sock, void *buf, int ret_fds[VOSD_FDS_MAX], size_t *ret_n_fds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * (VOSD_FDS_MAX + 4))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = VOSD_MSG_MAX };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	ssize_t n;
-	size_t got = 0;
-	bool too_many = false;
-
-	for (size_t i = 0; i < VOSD_FDS_MAX; i++)
-		ret_fds[i] = -1;
 	*ret_n_fds = 0;
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	ssize_t n = fd_recv(sock, buf, VOSD_MSG_MAX, ret_fds, VOSD_FDS_MAX);
 	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int fds[VOSD_FDS_MAX + 4];
-		memcpy(fds, CMSG_DATA(c), count * sizeof(int));
-		for (size_t i = 0; i < count; i++) {
-			if (got < VOSD_FDS_MAX) {
-				ret_fds[got++] = fds[i];
-			} else {
-				close(fds[i]);
-				too_many = true;
-			}
-		}
-	}
-	if (too_many || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		for (size_t i = 0; i < got; i++) {
-			close(ret_fds[i]);
-			ret_fds[i] = -1;
-		}
-		return -EMSGSIZE;
-	}
+		return n;
+	size_t got = 0;
+	while (got < VOSD_FDS_MAX && ret_fds[got] >= 0)
+		got++;
 	*ret_n_fds = got;
 	return n;
+}
+
+void vosd_socket_path(char *buf, size_t size)
+{
+	const char *env = getenv("VOS_SOCKET");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	if (env && env[0]) {
+		snprintf(buf, size, "%s", env);
+		return;
+	}
+	if (xdg && xdg[0]) {
+		snprintf(buf, size, "%s/vos/vosd.sock", xdg);
+		if (stat(buf, &st) == 0 && S_ISSOCK(st.st_mode))
+			return;
+	}
+	snprintf(buf, size, "/run/vos/vosd.sock");
+}
+
+int vosd_connect(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 int vosd_call(int sock, const struct vosd_builder *b, const int *fds, size_t n_fds,

@@ -157,6 +157,13 @@ int vosd_send_error(int sock, int err, const char *message);
  * is closed), or -errno. */
 ssize_t vosd_recv(int sock, void *buf, int ret_fds[VOSD_FDS_MAX], size_t *ret_n_fds);
 
+/* Where vosd listens: $VOS_SOCKET, else $XDG_RUNTIME_DIR/vos/vosd.sock if
+ * it exists, else /run/vos/vosd.sock. */
+void vosd_socket_path(char *buf, size_t size);
+
+/* Connect to vosd at `path`: the socket, or -errno. */
+int vosd_connect(const char *path);
+
 /* Send `b` and wait for the reply into `buf`/`reply`. A VOSD_REPLY_ERROR
  * becomes -ERRNO with its message in `error`. 0 or -errno. */
 int vosd_call(int sock, const struct vosd_builder *b, const int *fds, size_t n_fds,
