@@ -6,8 +6,8 @@
 . "$(dirname "$0")/../lib.sh"
 require_fuse
 [ "$(id -u)" = 0 ] || skip "needs root (per-user workers)"
-A=vostest
-B=vos-ci
+# Two unprivileged users: .ci/run creates them and names them here.
+read -r A B <<<"${VOS_TEST_USERS:-vostest vos-ci}"
 id "$A" >/dev/null 2>&1 && id "$B" >/dev/null 2>&1 || skip "users $A and $B are needed"
 command -v runuser >/dev/null || skip "runuser is not installed"
 for u in $A $B; do
