@@ -264,6 +264,21 @@ static int open_target(pid_t pid, const char *target, mode_t root_mode)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The target of a kernel mount: a directory (made in the view if missing). */
+static int open_target_dir(pid_t pid, const char *target)
+{
+	int fd = open_target(pid, target, S_IFDIR);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	int r = fstat(fd, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 static int do_mount_fuse(const struct helper_request *req, int *ret_fd)
 {
 	_cleanup_close_ int target = open_target(req->pid, req->target, req->root_mode);
@@ -462,14 +477,9 @@ static int do_mount_overlay(const struct helper_request *req)
 	overlay_layers_close(&o);
 	if (mnt < 0)
 		return mnt;
-	_cleanup_close_ int target = open_target(req->pid, req->target, S_IFDIR);
+	_cleanup_close_ int target = open_target_dir(req->pid, req->target);
 	if (target < 0)
 		return target;
-	struct stat st;
-	if (fstat(target, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
 	return attach_mount(mnt, target);
 }
 
@@ -519,14 +529,9 @@ static int do_mount_kernel(const struct helper_request *req, int source_fd)
 		return -EINVAL;
 	if (streq(req->fstype, "overlay"))
 		return do_mount_overlay(req);
-	_cleanup_close_ int target = open_target(req->pid, req->target, S_IFDIR);
+	_cleanup_close_ int target = open_target_dir(req->pid, req->target);
 	if (target < 0)
 		return target;
-	struct stat st;
-	if (fstat(target, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
 
 	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, req->fstype, FSOPEN_CLOEXEC);
 	if (fs < 0)
