@@ -2,6 +2,13 @@
 #include "filter.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "../libvos/control-proto.h"
 #include "ioctl-trap.h"
@@ -60,10 +67,36 @@ int filter_build(scmp_filter_ctx *ret)
 	return 0;
 }
 
-int filter_load(scmp_filter_ctx ctx)
+int filter_compile(scmp_filter_ctx ctx, struct sock_fprog *ret)
 {
-	int r = seccomp_load(ctx);
-	if (r < 0)
+	/* libseccomp writes the program to an fd; read it back whole. */
+	int fd = memfd_create("vos-filter", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = seccomp_export_bpf(ctx, fd);
+	off_t len = r < 0 ? 0 : lseek(fd, 0, SEEK_END);
+	if (r == 0 && (len <= 0 || len % (off_t)sizeof(struct sock_filter) != 0 ||
+		       len / (off_t)sizeof(struct sock_filter) > USHRT_MAX))
+		r = -EINVAL;
+	struct sock_filter *prog = r == 0 ? malloc((size_t)len) : NULL;
+	if (r == 0 && !prog)
+		r = -ENOMEM;
+	if (r == 0 && pread(fd, prog, (size_t)len, 0) != len)
+		r = -EIO;
+	close(fd);
+	if (r < 0) {
+		free(prog);
 		return r;
-	return seccomp_notify_fd(ctx);
+	}
+	ret->len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
+	ret->filter = prog;
+	return 0;
+}
+
+int filter_install(const struct sock_fprog *prog)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
+	return fd < 0 ? -errno : (int)fd;
 }

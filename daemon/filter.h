@@ -2,6 +2,7 @@
 /* The seccomp filter of a view: which syscalls go to the supervisor. */
 #pragma once
 
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <stddef.h>
 
@@ -19,5 +20,12 @@ extern const size_t filter_trapped_syscalls_count;
  * -errno. */
 int filter_build(scmp_filter_ctx *ret);
 
-/* Load `ctx` into the calling process and return the listener fd, or -errno. */
-int filter_load(scmp_filter_ctx ctx);
+/* The BPF program of `ctx`; ret->filter is malloc'ed for the caller. */
+int filter_compile(scmp_filter_ctx ctx, struct sock_fprog *ret);
+
+/* Set NO_NEW_PRIVS and install `prog` with a new listener in the calling
+ * thread; returns the listener fd or -errno. Only system calls: safe in a
+ * child forked from the multithreaded supervisor (libseccomp's
+ * seccomp_load() allocates, and an allocator lock held by another thread
+ * at fork time would hang the child). */
+int filter_install(const struct sock_fprog *prog);

@@ -151,13 +151,14 @@ fail:
 }
 
 /* Runs in the command's child: join the view, trap, exec. Reports the
- * listener on `sock`, or an error message with no fd. */
-static _Noreturn void command_child(const struct launch_config *cfg, scmp_filter_ctx filter,
-				    int userns, int mntns, int sock, int exec_pipe)
+ * listener on `sock`, or an error message with no fd. The supervisor has
+ * threads by now (FUSE servers): only system calls here, nothing that
+ * allocates or takes a lock another thread might have held at fork. */
+static _Noreturn void command_child(const struct launch_config *cfg, const struct sock_fprog *filter,
+				    const char *cwd, int userns, int mntns, int sock, int exec_pipe)
 {
+	static const char no_cwd[] = "vos: warning: cannot enter the working directory in the view, using /\n";
 	struct setup_report rep = { 0 };
-	char cwd[PATH_MAX];
-	bool have_cwd = getcwd(cwd, sizeof(cwd)) != NULL;
 
 	reset_signals();
 	if (userns >= 0 && setns(userns, CLONE_NEWUSER) < 0) {
@@ -173,10 +174,10 @@ static _Noreturn void command_child(const struct launch_config *cfg, scmp_filter
 	close(userns);
 	close(mntns);
 	/* setns() moved us to the namespace's root; go back. */
-	if (!have_cwd || chdir(cwd) < 0)
-		fprintf(stderr, "vos: warning: cannot enter the working directory in the view, using /\n");
+	if (!cwd || chdir(cwd) < 0)
+		(void)!write(STDERR_FILENO, no_cwd, sizeof(no_cwd) - 1);
 
-	int listener = filter_load(filter);
+	int listener = filter_install(filter);
 	if (listener < 0) {
 		rep.result = listener;
 		rep.error = "cannot install the view's seccomp filter";
@@ -275,16 +276,29 @@ int launcher_exec(const struct launch_config *cfg, scmp_filter_ctx filter, struc
 		return -errno;
 	_cleanup_close_ int exec_read = exec_pipe[0], exec_write = exec_pipe[1];
 
+	/* Everything the child needs is prepared here, before fork. */
+	struct sock_fprog prog;
+	int r = filter_compile(filter, &prog);
+	if (r < 0) {
+		*ret_error = "cannot compile the view's seccomp filter";
+		return r;
+	}
+	char cwd[PATH_MAX];
+	bool have_cwd = getcwd(cwd, sizeof(cwd)) != NULL;
+
 	*ret_error = "cannot fork";
 	pid_t pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		free(prog.filter);
 		return -errno;
+	}
 	if (pid == 0) {
 		close(report_ours);
 		close(view->helper);
 		close(exec_read);
-		command_child(cfg, filter, view->userns, view->mntns, report_theirs, exec_write);
+		command_child(cfg, &prog, have_cwd ? cwd : NULL, view->userns, view->mntns, report_theirs, exec_write);
 	}
+	free(prog.filter);
 	exec_write = (close(exec_write), -1);
 	report_theirs = (close(report_theirs), -1);
 
