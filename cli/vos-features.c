@@ -48,7 +48,7 @@ static const struct {
 	[FEATURE_SYNC_WAKE_UP] = { "user notification SYNC_WAKE_UP", "halves the cost of a trapped call (Linux >= 6.6)", false },
 	[FEATURE_USERNS] = { "unprivileged user namespaces", "views without root", false },
 	[FEATURE_FUSE_USERNS] = { "FUSE in user namespaces", "service mounts without root", false },
-	[FEATURE_OVERLAY_USERNS] = { "overlayfs in user namespaces", "creating missing mount points inside the view", false },
+	[FEATURE_OVERLAY_USERNS] = { "overlayfs in user namespaces", "viewfs cow and merge", false },
 	[FEATURE_BINFMT_USERNS] = { "binfmt_misc in user namespaces", "umbinfmt without exec interception (Linux >= 6.7)", false },
 	[FEATURE_DEV_FUSE] = { "/dev/fuse readable and writable", "every service mount", true },
 	[FEATURE_DEV_TUN] = { "/dev/net/tun readable and writable", "umnet virtual stacks and umdevtap", false },
