@@ -209,12 +209,7 @@ static int run_via_daemon(char **argv, const char *prog, FILE *debug)
 		return 1;
 	}
 	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGQUIT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	launcher_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
 	struct launch_config cfg = { .argv = argv, .user_namespace = true,
@@ -343,12 +338,7 @@ static int cmd_run(int argc, char **argv, const char *prog)
 	/* Signals are read from a signalfd by the supervisor; block them
 	 * before any child exists (children restore the default mask). */
 	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGQUIT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	launcher_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
 	struct launch_config cfg = {

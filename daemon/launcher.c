@@ -77,6 +77,16 @@ static int unshare_identity_mapped(int flags)
 	return r;
 }
 
+void launcher_signals(sigset_t *ret)
+{
+	sigemptyset(ret);
+	sigaddset(ret, SIGCHLD);
+	sigaddset(ret, SIGINT);
+	sigaddset(ret, SIGQUIT);
+	sigaddset(ret, SIGTERM);
+	sigaddset(ret, SIGHUP);
+}
+
 static void reset_signals(void)
 {
 	sigset_t all;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <seccomp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -29,6 +30,11 @@ struct launched_view {
 	int userns;       /* fd of the view's user namespace, or -1 */
 	int mntns;        /* fd of the view's mount namespace */
 };
+
+/* The signals the process that launched a view handles itself while the
+ * view runs (SIGCHLD, and SIGINT, SIGQUIT, SIGTERM, SIGHUP for the
+ * command): blocked before launching, read from a signalfd or sigwait. */
+void launcher_signals(sigset_t *ret);
 
 /* Create the view's namespaces and its helper, and make us the subreaper.
  * Errors are -errno with a one-line explanation in *ret_error (a static

@@ -62,12 +62,7 @@ int run_client_attach(int sock, unsigned id, const struct launched_view *view, c
 int run_client_wait(pid_t command)
 {
 	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGQUIT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	launcher_signals(&mask);
 	int status = 0;
 	bool command_done = false;
 	for (;;) {

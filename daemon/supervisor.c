@@ -73,12 +73,7 @@ static bool reap(pid_t command, int *status, bool *command_done)
 int supervisor_run_view(struct supervisor *sup, struct vos_view *v)
 {
 	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGQUIT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	launcher_signals(&mask);
 	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (sfd < 0 || ep < 0)
