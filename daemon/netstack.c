@@ -16,6 +16,7 @@
 #include "fuse-serve.h"
 #include "helper.h"
 #include "notify.h"
+#include "stack-choice.h"
 #include "supervisor.h"
 #include "util.h"
 #include "view.h"
@@ -52,6 +53,7 @@ struct netstack_table {
 	struct netstack *perm_stack;
 	struct stat view_net;           /* the view's own network namespace */
 	struct stat own_net;            /* the supervisor's */
+	struct stack_choices choices;   /* mstack'ed into the view's own namespace */
 };
 
 /* ---- identities ---- */
@@ -134,6 +136,7 @@ static struct netstack_table *table_get(struct vos_view *v, bool create)
 		t = calloc(1, sizeof(*t));
 		if (t) {
 			pthread_mutex_init(&t->lock, NULL);
+			stack_choices_init(&t->choices);
 			t->view = v;
 			/* The helper never leaves the view's network namespace. */
 			if (process_net(v->helper_pid, &t->view_net) < 0 || stat("/proc/self/ns/net", &t->own_net) < 0) {
@@ -222,6 +225,11 @@ static void trap_socket(struct vos_view *v, const struct seccomp_notif *n)
 	bool known = process_net(n->pid, &caller_net) == 0;
 	if (!perm && (!known || !same_ns(&caller_net, &t->view_net))) {
 		/* The process chose its own stack (mstack). */
+		notify_continue(v->listener, n->id);
+		return;
+	}
+	if (!perm && stack_choice_applies(&t->choices, n->pid)) {
+		/* It chose the namespace it is in (mstack /dev/net/native). */
 		notify_continue(v->listener, n->id);
 		return;
 	}
@@ -647,6 +655,14 @@ void netstack_control(struct vos_view *v, const struct seccomp_notif *n, uint32_
 		return;
 	}
 	if (op == VOS_CONTROL_STACK_NETNS) {
+		/* mstack stays where it is when the stack is its own namespace:
+		 * remember the choice, or the default stack would take over. */
+		struct stat caller_net, chosen;
+		if (process_net(n->pid, &caller_net) == 0 && fstat(netns, &chosen) == 0 &&
+		    same_ns(&caller_net, &chosen) && (r = stack_choice_record(&t->choices, n->pid)) < 0) {
+			notify_respond(v->listener, n->id, r);
+			return;
+		}
 		int fd = fcntl(netns, F_DUPFD_CLOEXEC, 3);
 		answer_fd(v, n, fd < 0 ? -errno : fd, true);
 		return;
@@ -677,6 +693,7 @@ void netstack_table_free(struct netstack_table *t)
 		t->stacks = s->next;
 		stack_free(s);
 	}
+	stack_choices_done(&t->choices);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }

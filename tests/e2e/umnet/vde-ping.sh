@@ -30,6 +30,9 @@ mount -t umnetvde -o vde=vde://$TEST_DIR/sw none /dev/net/default
 ip addr add 10.0.0.2/24 dev vde0
 ip link set vde0 up
 ip -br addr show vde0 > $TEST_DIR/b-addr
+# mstack overrides the default stack, for the command and its children.
+ip -br link > $TEST_DIR/b-default-links
+mstack /dev/net/native sh -c 'ip -br link' > $TEST_DIR/b-native-links
 touch $TEST_DIR/b-ready
 nc -l -N -w 20 10.0.0.2 5000 > $TEST_DIR/received
 touch $TEST_DIR/b-done
@@ -66,6 +69,10 @@ expect_match "ping -c 3 10.0.0.2: 3 received" "3 packets transmitted, 3 received
 step 30 tail --pid="$b_pid" -f /dev/null
 wait "$b_pid"; bst=$?
 expect_eq "view B's script" 0 "$bst"
+expect_eq "with vde0 as default, ip link shows the virtual stack" "lo vde0" \
+	"$(awk '{print $1}' "$TEST_DIR/b-default-links" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "mstack /dev/net/native beats the default stack" "$(ip -br link | awk '{print $1}')" \
+	"$(awk '{print $1}' "$TEST_DIR/b-native-links")"
 expect_match "B's vde0 has 10.0.0.2/24" "^vde0 +(UP|UNKNOWN) +10\.0\.0\.2/24" "$(cat "$TEST_DIR/b-addr" 2>/dev/null)"
 echo "received $(stat -c %s "$TEST_DIR/received" 2>/dev/null) bytes"
 got=$(sha256sum < "$TEST_DIR/received" 2>/dev/null | cut -d' ' -f1)
