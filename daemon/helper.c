@@ -279,6 +279,20 @@ static int open_target_dir(pid_t pid, const char *target)
 	return fd;
 }
 
+/* The mount id of a mount fd or of a path's mount, or -errno. */
+static int64_t mount_id_of(int dirfd, const char *path, int flags, bool *ret_is_root)
+{
+	struct statx stx;
+	if (statx(dirfd, path, flags | AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
+		return -errno;
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return -EOPNOTSUPP;
+	if (ret_is_root)
+		*ret_is_root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+			       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+	return (int64_t)stx.stx_mnt_id;
+}
+
 static int do_mount_fuse(const struct helper_request *req, int *ret_fd)
 {
 	_cleanup_close_ int target = open_target(req->pid, req->target, req->root_mode);
@@ -305,6 +319,17 @@ static int do_mount_fuse(const struct helper_request *req, int *ret_fd)
 	unsigned long flags = MS_NOSUID | MS_NODEV | (req->mount_flags & (MS_RDONLY | MS_NOEXEC | MS_NOATIME));
 	if (mount(req->source[0] ? req->source : req->fstype, where, type, flags, options) < 0)
 		return -errno;
+	/* The new mount's id, by which HELPER_UMOUNT can undo it. Cached
+	 * attributes only: nobody serves the connection yet. */
+	int64_t id;
+	{
+		_cleanup_close_ int top = open_in_process(req->pid, req->target, O_PATH);
+		id = top < 0 ? top : mount_id_of(top, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, NULL);
+	}
+	if (id < 0)
+		return (int)id;
+	if (id > INT32_MAX)
+		return -EOVERFLOW;
 	if (req->fuse_flags & HELPER_FUSE_CWD_LAYER) {
 		/* Reopen by path: it resolves to the new mount now. */
 		_cleanup_close_ int top = open_in_process(req->pid, req->target, O_PATH | O_DIRECTORY);
@@ -319,21 +344,7 @@ static int do_mount_fuse(const struct helper_request *req, int *ret_fd)
 		n_layers++;
 	}
 	*ret_fd = TAKE_FD(fuse);
-	return 0;
-}
-
-/* The mount id of a mount fd or of a path's mount, or -errno. */
-static int64_t mount_id_of(int dirfd, const char *path, int flags, bool *ret_is_root)
-{
-	struct statx stx;
-	if (statx(dirfd, path, flags | AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
-		return -errno;
-	if (!(stx.stx_mask & STATX_MNT_ID))
-		return -EOPNOTSUPP;
-	if (ret_is_root)
-		*ret_is_root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-			       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-	return (int64_t)stx.stx_mnt_id;
+	return (int)id;
 }
 
 /* The next item of `*p` up to an unescaped `sep` (or the end), with the

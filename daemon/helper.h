@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 enum helper_op {
-	HELPER_MOUNT_FUSE = 1, /* open /dev/fuse, mount it at target, return the fd */
+	HELPER_MOUNT_FUSE = 1, /* open /dev/fuse, mount it at target, return the fd; result: the mount id */
 	HELPER_SPAWN = 2,      /* run a program in the view, return its pidfd */
 	HELPER_MOUNT_KERNEL = 3, /* mount fstype ("binfmt_misc", "overlay", "bind") at target; result: its mount id */
 	HELPER_UMOUNT = 4,     /* umount2(target, mount_flags) if target is the root of mount mount_id */

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -79,6 +80,35 @@ struct node_serving {
 	mode_t root_mode;
 };
 
+static void kernel_detach(struct vos_view *v, pid_t pid, const char *target, uint64_t id);
+
+/* How long a mount waits for its server to take the kernel's INIT. A
+ * server that is merely slow gets its mount anyway after that. */
+#define FUSE_INIT_WAIT_MS 5000
+
+/* True once the server has read the INIT request that the kernel queued
+ * on the connection at mount time (no other request can come before the
+ * reply), false if it ended first. `watch` is a copy of the connection. */
+static bool server_took_init(struct vos_view *v, struct view_mount *m, int watch)
+{
+	int step_ms = 1;
+	for (int waited = 0; waited < FUSE_INIT_WAIT_MS; waited += step_ms, step_ms = step_ms < 32 ? step_ms * 2 : 32) {
+		struct pollfd p = { .fd = watch, .events = POLLIN };
+		bool pending = poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+		struct timespec deadline = realtime_after_ms(step_ms);
+		pthread_mutex_lock(&v->lock);
+		if (pending && !m->ended)
+			pthread_cond_timedwait(&v->changed, &v->lock, &deadline);
+		bool ended = m->ended;
+		pthread_mutex_unlock(&v->lock);
+		if (ended)
+			return false;
+		if (!pending)
+			return true;
+	}
+	return true;
+}
+
 /* Mount one FUSE node at `target` through the helper, start serving it,
  * and publish `m` in the view. On failure the caller still owns `m`. */
 static int mount_node(struct vos_view *v, const struct vos_mount_request *req, const char *target,
@@ -104,7 +134,13 @@ static int mount_node(struct vos_view *v, const struct vos_mount_request *req, c
 	pthread_mutex_unlock(&v->helper_lock);
 	if (r < 0)
 		return r;
+	uint64_t mount_id = (uint64_t)r;
 
+	/* A service that serves the connection itself (a FUSE program) may
+	 * refuse its arguments and end before it takes the kernel's INIT:
+	 * keep the connection open until it has, so that such a mount fails
+	 * here instead of staying behind, dead. */
+	_cleanup_close_ int watch = serving->serve ? fcntl(fuse_fd, F_DUPFD_CLOEXEC, 3) : -1;
 	pthread_mutex_lock(&v->lock);
 	m->service->mounts++;
 	pthread_mutex_unlock(&v->lock);
@@ -120,6 +156,15 @@ static int mount_node(struct vos_view *v, const struct vos_mount_request *req, c
 		m->service->mounts--;
 		pthread_mutex_unlock(&v->lock);
 		return r;
+	}
+	if (watch >= 0 && !server_took_init(v, m, watch)) {
+		close(TAKE_FD(watch)); /* the last copy: the connection aborts */
+		kernel_detach(v, req->pid, target, mount_id);
+		fuse_server_join(m->server, FUSE_INIT_WAIT_MS);
+		m->server = NULL;
+		supervisor_debug(v->sup, "view %u: %s on %s: its server ended before it started serving", v->id,
+			       req->type, target);
+		return -EINVAL; /* mount(8): "wrong fs type, bad option, ..." */
 	}
 	pthread_mutex_lock(&v->lock);
 	m->next = v->mounts;
