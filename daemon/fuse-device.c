@@ -9,6 +9,10 @@
 #include "device-wait.h"
 
 #define DEVICE_DEFAULT_MAX_IO (128 * 1024)
+/* libfuse splices a reply through a pipe of the reply's size plus a few
+ * pages, and an unprivileged pipe holds at most 1 MiB (pipe-max-size):
+ * larger replies would fall back to copying. */
+#define DEVICE_SPLICE_MAX_IO (1024 * 1024 - 16 * 1024)
 
 static struct device_node *node_of(fuse_req_t req)
 {
@@ -19,6 +23,11 @@ static void device_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct device_node *node = userdata;
 	uint32_t max = node->desc->max_io ? node->desc->max_io : DEVICE_DEFAULT_MAX_IO;
+	if (node->read_source) {
+		if (max > DEVICE_SPLICE_MAX_IO)
+			max = DEVICE_SPLICE_MAX_IO;
+		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+	}
 	if (max < conn->max_write)
 		conn->max_write = max;
 	/* Truncation arrives as a separate setattr (ignored by devices), so
@@ -94,6 +103,18 @@ static void device_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	(void)ino;
 	struct device_node *node = node_of(req);
+	int fd;
+	off_t where;
+	size_t len;
+	if (node->read_source && node->read_source(node->dev, fi->fh, size, off, &fd, &where, &len) == 0) {
+		/* The image's pages go through a pipe into the reader's buffer. */
+		struct fuse_bufvec data = FUSE_BUFVEC_INIT(len);
+		data.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		data.buf[0].fd = fd;
+		data.buf[0].pos = where;
+		fuse_reply_data(req, &data, FUSE_BUF_SPLICE_MOVE);
+		return;
+	}
 	char *buf = malloc(size ? size : 1);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);

@@ -20,6 +20,10 @@ struct device_node {
 	 * (device-wait.h), started at FUSE init. */
 	int (*poll_fd)(void *dev, uint64_t handle);
 	struct device_wait *wait;
+	/* The device's read_source when its service knows it (ABI >= 1.3),
+	 * set by whoever creates the node. */
+	int (*read_source)(void *dev, uint64_t handle, size_t size, off_t offset, int *ret_fd,
+			   off_t *ret_offset, size_t *ret_size);
 };
 
 /* The FUSE operations; userdata is a `struct device_node *`. */

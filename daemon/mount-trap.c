@@ -182,6 +182,7 @@ static void node_poll_setup(struct view_service *svc, const struct vos_device *d
 			      struct device_node *node)
 {
 	node->poll_fd = svc->module->desc.abi_minor >= 2 ? dev->ops->poll_fd : NULL;
+	node->read_source = svc->module->desc.abi_minor >= 3 ? dev->ops->read_source : NULL;
 }
 
 static void node_record_dev(struct vos_view *v, const struct vos_mount_request *req, const char *target,

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define VOS_SERVICE_ABI_MAJOR 1
-#define VOS_SERVICE_ABI_MINOR 2
+#define VOS_SERVICE_ABI_MINOR 3
 
 /* One `key` or `key=value` item of an option list such as "size=100M,mbr". */
 struct vos_option {
@@ -189,6 +189,16 @@ struct vos_device_ops {
 	 * answers poll(2), select(2) and epoll on the node from it. The core
 	 * reads this member only from services built for ABI >= 1.2. */
 	int (*poll_fd)(void *dev, uint64_t handle);
+	/* Optional (ABI 1.3), for devices whose bytes live in a file (an
+	 * image): where a read of `size` bytes at `offset` of `handle` finds
+	 * them: *ret_fd (the device's own fd, left open) at *ret_offset,
+	 * *ret_size bytes (fewer at the end of the device, 0 past it). The
+	 * core then moves them to the reader with splice(2) instead of
+	 * copying them through read(). Return 0, or -errno to make the core
+	 * call read() instead. The core reads this member only from services
+	 * built for ABI >= 1.3. */
+	int (*read_source)(void *dev, uint64_t handle, size_t size, off_t offset, int *ret_fd,
+			   off_t *ret_offset, size_t *ret_size);
 };
 
 struct vos_device {

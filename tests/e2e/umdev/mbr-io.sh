@@ -26,6 +26,10 @@ out=$(vos_disk_run -- bash -c '
 	dd if=data of=hd1 bs=1M status=none || echo dd-in-failed
 	echo in=$(head -c 64M hd1 | md5sum | cut -d" " -f1)
 	dd if=hd1 of=back bs=4M count=16 status=none; echo back=$(md5sum < back | cut -d" " -f1)
+	# unaligned reads, and one that runs off the partition end
+	echo odd=$(dd if=hd1 bs=1000 skip=7 count=3 status=none | md5sum | cut -d" " -f1)
+	echo odd-big=$(dd if=hd1 bs=1234567 skip=3 count=5 status=none | md5sum | cut -d" " -f1)
+	echo tail-read=$(dd if=hd1 bs=3M skip=23 status=none | wc -c)
 	# fill partition 2 with B, then run off the end of partition 1
 	yes B | tr -d "\n" | head -c 8M | dd of=hd2 bs=1M iflag=fullblock status=none
 	before=$(md5sum < hd2)
@@ -41,6 +45,9 @@ expect_match "nodes include logical partitions" "^nodes hd hd1 hd2 hd3 hd4 hd5 h
 expect_match "node sizes (extended shows 1 KiB, as Linux)" "^sizes 73400320 8388608 1024 0 4194304 [0-9]+$" "$out"
 expect_match "64 MiB written" "^in=${want}$" "$out"
 expect_match "64 MiB read back" "^back=${want}$" "$out"
+expect_match "unaligned small reads" "^odd=$(dd if=data bs=1000 skip=7 count=3 status=none | md5sum | cut -d" " -f1)$" "$out"
+expect_match "unaligned large reads" "^odd-big=$(dd if=data bs=1234567 skip=3 count=5 status=none | md5sum | cut -d" " -f1)$" "$out"
+expect_match "a read across the partition's end stops there" "^tail-read=$((70 * 1048576 - 69 * 1048576))$" "$out"
 expect_match "ENOSPC at the end of partition 1" "No space left on device" "$out"
 expect_match "dd stops at exactly 70 MiB" "^2097152 bytes .* copied" "$out"
 expect_match "a byte past the end: ENOSPC" "^1$" "$out"
