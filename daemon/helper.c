@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "helper.h"
+#include "helper-programs.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -576,8 +578,8 @@ static int do_umount(const struct helper_request *req)
 }
 
 /* Start argv[0] in the view (we are in its namespaces) with `fds` as its
- * fds 3.. and return a pidfd. The program dies with the helper, and so
- * with the supervisor. */
+ * fds 3.. and return a pidfd. At the view's end the helper waits for it
+ * (helper-programs.h); it dies with the helper. */
 static int do_spawn(const struct helper_request *req, const int *fds, size_t n_fds, int *ret_fd)
 {
 	char *argv[HELPER_ARGC_MAX + 1];
@@ -632,6 +634,7 @@ static int do_spawn(const struct helper_request *req, const int *fds, size_t n_f
 		kill(pid, SIGKILL);
 		return r;
 	}
+	helper_programs_add(pid, pidfd);
 	*ret_fd = pidfd;
 	return 0;
 }
@@ -751,8 +754,9 @@ static bool request_valid(const struct helper_request *req)
 }
 
 /* SIGKILL every process of the view: those in its user namespace (every
- * process of a view is; a process cannot leave it for a sibling). Twice,
- * for the ones forked meanwhile. */
+ * process of a view is; a process cannot leave it for a sibling), except
+ * the programs the helper spawned (helper_programs_end). Twice, for the
+ * ones forked meanwhile. */
 static void kill_view_processes(void)
 {
 	struct stat own;
@@ -766,7 +770,7 @@ static void kill_view_processes(void)
 		while ((de = readdir(d))) {
 			char *end;
 			long pid = strtol(de->d_name, &end, 10);
-			if (*end || pid <= 1 || pid == getpid())
+			if (*end || pid <= 1 || pid == getpid() || helper_programs_has((pid_t)pid))
 				continue;
 			char path[64];
 			struct stat st;
@@ -796,6 +800,7 @@ _Noreturn void helper_main(int sock, bool kill_view_on_eof)
 			/* The supervisor is gone (or done with the view). */
 			if (kill_view_on_eof)
 				kill_view_processes();
+			helper_programs_end(HELPER_PROGRAMS_END_TIMEOUT_MS);
 			_exit(0);
 		}
 		size_t n_in = 0;
@@ -827,6 +832,17 @@ _Noreturn void helper_main(int sock, bool kill_view_on_eof)
 		if (r < 0)
 			_exit(0);
 	}
+}
+
+void helper_wait_end(pid_t helper_pid, int timeout_ms)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, helper_pid, 0);
+	if (pidfd < 0)
+		return; /* gone already */
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+		;
+	close(pidfd);
 }
 
 int helper_call(int sock, const struct helper_request *req, const int *fds, size_t n_fds, int *ret_fd)

@@ -69,11 +69,18 @@ struct helper_reply {
 };
 
 /* Run the helper loop on `sock` until the supervisor closes it, then, with
- * `kill_view_on_eof`, SIGKILL every process left in the view. */
+ * `kill_view_on_eof`, SIGKILL every process left in the view, and let the
+ * programs it spawned finish (helper-programs.h) before it exits. */
 _Noreturn void helper_main(int sock, bool kill_view_on_eof);
+
+/* Supervisor side, once it has closed the helper's socket: wait until the
+ * helper has exited (its programs have written back), at most
+ * `timeout_ms`. */
+void helper_wait_end(pid_t helper_pid, int timeout_ms);
 
 /* Supervisor side: send one request (with `n_fds` fds attached), wait for
  * its reply; on success and if the request returns an fd, *ret_fd gets it.
- * Returns the reply's result (0, or a mount id for HELPER_MOUNT_KERNEL) or
+ * Returns the reply's result (0, or a mount id for HELPER_MOUNT_KERNEL and
+ * HELPER_MOUNT_FUSE) or
  * -errno. */
 int helper_call(int sock, const struct helper_request *req, const int *fds, size_t n_fds, int *ret_fd);

@@ -13,6 +13,7 @@
 #include "fuse-device.h"
 #include "fuse-serve.h"
 #include "helper.h"
+#include "helper-programs.h"
 #include "netstack.h"
 #include "supervisor.h"
 #include "util.h"
@@ -53,8 +54,10 @@ static int host_spawn(void *core, const char *const *argv, const int *fds, size_
 	int r = view->helper >= 0 ? helper_call(view->helper, req, fds, n_fds, &pidfd) : -ENOTCONN;
 	pthread_mutex_unlock(&view->helper_lock);
 	free(req);
-	if (r == 0)
+	if (r == 0) {
+		__atomic_store_n(&view->spawned, true, __ATOMIC_RELEASE);
 		supervisor_debug(view->sup, "view %u: spawned %s", view->id, argv[0]);
+	}
 	return r < 0 ? r : pidfd;
 }
 
@@ -333,8 +336,12 @@ void view_free(struct vos_view *v)
 	/* The helper is the last process in the view's namespaces: when it
 	 * exits, the mount namespace and every FUSE mount in it go away, and
 	 * each server's loop ends. */
-	if (v->helper >= 0)
+	if (v->helper >= 0) {
 		close(v->helper);
+		/* Its FUSE programs write back now; they may use our servers. */
+		if (__atomic_load_n(&v->spawned, __ATOMIC_ACQUIRE))
+			helper_wait_end(v->helper_pid, HELPER_PROGRAMS_END_TIMEOUT_MS + 2000);
+	}
 	if (v->listener >= 0)
 		close(v->listener);
 	if (v->userns >= 0)

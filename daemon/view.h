@@ -64,6 +64,7 @@ struct vos_view {
 	unsigned in_flight;           /* notifications being handled */
 	int helper;
 	pid_t helper_pid;
+	bool spawned;                 /* the helper started programs (host->spawn) */
 	pthread_mutex_t helper_lock;  /* one helper request at a time */
 	struct view_layer *layers;    /* passthrough layers (cwd-layer.h), newest first */
 	pthread_mutex_t layers_lock;  /* one layer decision at a time */
