@@ -19,18 +19,25 @@ static int try_dir(const char *dir, size_t dir_len, const char *name, char **ret
 	int n = snprintf(path, sizeof(path), "%.*s/%s.so", (int)dir_len, dir, name);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return -ENOENT;
-	/* Found through /proc/PID/root of the caller, which may be gone by
-	 * the next lookup, and dlopen() keeps the first path it was given
-	 * for a file: when the same file is at the same path for us, use
-	 * that, stable path. */
 	char *rest;
-	if (strncmp(path, "/proc/", 6) == 0 && strtol(path + 6, &rest, 10) > 0 && strncmp(rest, "/root/", 6) == 0) {
-		struct stat host;
-		if (stat(rest + 5, &host) == 0 && host.st_dev == st.st_dev && host.st_ino == st.st_ino)
-			memmove(path, rest + 5, strlen(rest + 5) + 1);
+	bool in_view = strncmp(path, "/proc/", 6) == 0 && strtol(path + 6, &rest, 10) > 0 &&
+		       strncmp(rest, "/root/", 6) == 0;
+	struct stat st, host;
+	if (stat(path, &st) < 0) {
+		/* The view's working-directory layer serves only the view's own
+		 * processes (EACCES for us); it shows the host's directory at the
+		 * same path, so the host's file is the one the view sees. */
+		if (errno != EACCES || !in_view || stat(rest + 5, &st) < 0 || !S_ISREG(st.st_mode))
+			return -ENOENT;
+		memmove(path, rest + 5, strlen(rest + 5) + 1);
+	} else if (!S_ISREG(st.st_mode)) {
+		return -ENOENT;
+	} else if (in_view && stat(rest + 5, &host) == 0 && host.st_dev == st.st_dev && host.st_ino == st.st_ino) {
+		/* Found through /proc/PID/root of the caller, which may be gone
+		 * by the next lookup, and dlopen() keeps the first path it was
+		 * given for a file: the same file at the same path for us is a
+		 * stable path. */
+		memmove(path, rest + 5, strlen(rest + 5) + 1);
 	}
 	*ret_path = strdup(path);
 	return *ret_path ? 0 : -ENOMEM;

@@ -72,6 +72,12 @@ out=$(vos_run -- sh -c 'grep -c fuse.vos-layer /proc/self/mountinfo')
 expect_eq "the layer is there by default" "1" "$out"
 grep -q fuse.vos-layer /proc/self/mountinfo && fail "layer visible on the host" || ok "layer not visible on the host"
 
+# A service built in the directory the view starts in (served through the
+# layer) loads: VOS_SERVICE_PATH=$PWD, as a service author works.
+mkdir mods && cp "$VOS_BUILD_ROOT/tests/fixtures/stall.so" mods/
+out=$(VOS_SERVICE_PATH=$TEST_DIR/mods vos_run -- sh -c 'um_add_service stall && um_ls_service' 2>&1)
+expect_match "a service in the starting directory loads" "^stall" "$out"
+
 # A mount point made beside device nodes (a layer or overlay over /dev/net)
 # leaves them usable: mounts made in a user namespace are always nodev.
 if [ -r /dev/net/tun ] && [ -w /dev/net/tun ]; then
