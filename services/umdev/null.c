@@ -15,7 +15,9 @@ struct null_device {
 
 static int null_create(void *service, const struct vos_mount_request *req, void **ret_dev)
 {
-	(void)req;
+	int r = umdev_options_none(umdev_host_of(service), "umdevnull", req->options);
+	if (r < 0)
+		return r;
 	struct null_device *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;

@@ -18,8 +18,9 @@ struct trivhd {
 
 static int trivhd_create(void *service, const struct vos_mount_request *req, void **ret_dev)
 {
-	(void)service;
-	(void)req;
+	int r = umdev_options_none(umdev_host_of(service), "umdevtrivhd", req->options);
+	if (r < 0)
+		return r;
 	struct trivhd *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;

@@ -12,6 +12,10 @@ static inline const struct vos_service_host *umdev_host_of(void *service)
 	return service;
 }
 
+/* For devices without options: -EINVAL and a log line for any option but
+ * ro and rw (flags mount(8) also passes as MS_RDONLY). */
+int umdev_options_none(const struct vos_service_host *host, const char *type, const struct vos_options *options);
+
 extern const struct vos_device umdev_null;
 extern const struct vos_device umdev_trivhd;
 extern const struct vos_device umdev_mbr;

@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,11 @@ struct vde_stack {
 
 static int umnet_init(const struct vos_service_host *host, const struct vos_options *options, void **ret)
 {
-	(void)options;
+	if (options && options->count > 0) {
+		host->log(host->core, "umnet: unknown service option '%s' (umnet takes none; options go to mount -o)",
+			  options->items[0].key);
+		return -EINVAL;
+	}
 	struct umnet *u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
@@ -89,23 +94,41 @@ static int open_netns(pid_t pid, int *ret_fd)
 	return 0;
 }
 
+/* Every stack takes perm (read by the core); umnetvde also vde=URL. */
+static int check_options(const struct umnet *u, const struct vos_mount_request *req, bool vde)
+{
+	for (size_t i = 0; req->options && i < req->options->count; i++) {
+		const struct vos_option *o = &req->options->items[i];
+		if ((!strcmp(o->key, "perm") || !strcmp(o->key, "ro") || !strcmp(o->key, "rw")) && !o->value)
+			continue;
+		if (vde && !strcmp(o->key, "vde") && o->value)
+			continue;
+		u->host->log(u->host->core, "%s: unknown option '%s' (known: %s)", req->type, o->key,
+			     vde ? "vde=URL, perm" : "perm");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int null_create(void *service, const struct vos_mount_request *req, struct vos_netstack_instance *ret)
 {
-	(void)service, (void)req;
+	int r = check_options(service, req, false);
+	if (r < 0)
+		return r;
 	ret->netns_fd = -1;
 	return 0;
 }
 
 static int current_create(void *service, const struct vos_mount_request *req, struct vos_netstack_instance *ret)
 {
-	(void)service;
-	return open_netns(req->pid, &ret->netns_fd);
+	int r = check_options(service, req, false);
+	return r < 0 ? r : open_netns(req->pid, &ret->netns_fd);
 }
 
 static int native_create(void *service, const struct vos_mount_request *req, struct vos_netstack_instance *ret)
 {
-	(void)service, (void)req;
-	return open_netns(0, &ret->netns_fd);
+	int r = check_options(service, req, false);
+	return r < 0 ? r : open_netns(0, &ret->netns_fd);
 }
 
 static void vde_stack_free(struct vde_stack *st)
@@ -164,6 +187,9 @@ static int vde_wait_report(struct umnet *u, int sock, const char *url, int *ret_
 static int vde_create(void *service, const struct vos_mount_request *req, struct vos_netstack_instance *ret)
 {
 	struct umnet *u = service;
+	int r = check_options(u, req, true);
+	if (r < 0)
+		return r;
 	const char *url = vos_options_get(req->options, "vde");
 	if (!url || !url[0]) {
 		u->host->log(u->host->core, "umnetvde: missing option vde=URL (e.g. -o vde=vde:///tmp/switch)");
@@ -194,7 +220,7 @@ static int vde_create(void *service, const struct vos_mount_request *req, struct
 	}
 	st->pidfd = pidfd;
 	int netns;
-	int r = vde_wait_report(u, st->sock, url, &netns);
+	r = vde_wait_report(u, st->sock, url, &netns);
 	if (r < 0) {
 		vde_stack_free(st);
 		return r;

@@ -30,13 +30,19 @@ check "file that is not ELF" "not a loadable shared object" env VOS_SERVICE_PATH
 # Inside a view.
 out=$(vos_run -- sh -c '
 	um_add_service nosuchservice 2>&1; echo st=$?
+	um_add_service umdev,frob 2>&1; echo st=$?
 	um_add_service umdev; um_add_service umdev 2>&1; echo st=$?
+	mount -t umdevnull -o frob none x 2>&1; echo st=$?
+	mount -t umdevtrivhd -o size=1 none x 2>&1; echo st=$?
 	mount -t umdevnosuch none x 2>&1; echo st=$?
 	um_del_service nosuchservice 2>&1; echo st=$?
 	um_add_service "../../etc" 2>&1; echo st=$?
 ' 2>&1)
 expect_match "unknown service in view" "um_add_service: nosuchservice: no such service" "$out"
+expect_match "unknown umdev service option" "umdev: unknown service option 'frob'" "$out"
 expect_match "double load" "umdev: service already loaded" "$out"
+expect_match "option to umdevnull" "umdevnull: unknown option 'frob' \\(it takes none\\)" "$out"
+expect_match "option to umdevtrivhd" "umdevtrivhd: unknown option 'size' \\(it takes none\\)" "$out"
 expect_match "unknown mount type" "unknown filesystem type 'umdevnosuch'" "$out"
 expect_match "del of unloaded" "nosuchservice: service not loaded" "$out"
 expect_match "bad service name" "not a valid service name" "$out"

@@ -14,8 +14,11 @@ NC="$HERE/netcalls.py"
 LIBVOS="$VOS_BUILD_ROOT/libvos/libvos.so.0"
 mkdir -p "$TEST_DIR/dir"
 cat > "$TEST_DIR/script.sh" <<EOF
+um_add_service umnet,frob 2>&1; echo "service option: \$?"
 um_add_service umnet
 mount -t umnetbogus none /dev/net/bogus 2>&1; echo "unknown type: \$?"
+mount -t umnetnull -o frob none /dev/net/n1 2>&1; echo "null option: \$?"
+mount -t umnetvde -o vde=vde://$TEST_DIR/no-switch,frob=1 none /dev/net/v0 2>&1; echo "vde option: \$?"
 mount -t umnetvde none /dev/net/v1 2>&1; echo "no vde=: \$?"
 mount -t umnetvde -o vde= none /dev/net/v2 2>&1; echo "empty vde=: \$?"
 mount -t umnetvde -o vde=nosuchplugin://x none /dev/net/v3 2>&1; echo "bad URL: \$?"
@@ -35,7 +38,13 @@ EOF
 out=$(step 60 "$VOS" run bash "$TEST_DIR/script.sh" 2>&1); st=$?
 echo "$out" | sed 's/^/  | /'
 expect_eq "bash exit status" 0 "$st"
+expect_match "unknown service option refused" "^service option: [1-9]" "$out"
+expect_match "unknown service option says why" "umnet: unknown service option 'frob'" "$out"
 expect_match "unknown type refused" "^unknown type: [1-9]" "$out"
+expect_match "unknown stack option refused" "^null option: [1-9]" "$out"
+expect_match "unknown stack option says why" "umnetnull: unknown option 'frob' \\(known: perm\\)" "$out"
+expect_match "unknown vde option refused" "^vde option: [1-9]" "$out"
+expect_match "unknown vde option says why" "umnetvde: unknown option 'frob'" "$out"
 expect_match "no vde= refused" "^no vde=: [1-9]" "$out"
 expect_match "no vde= says why" "umnetvde: missing option vde=URL" "$out"
 expect_match "empty vde= refused" "^empty vde=: [1-9]" "$out"
