@@ -26,11 +26,25 @@ void supervisor_vprint(struct supervisor *sup, FILE *to, const char *fmt, va_lis
 {
 	if (!to)
 		return;
+	/* One write per line: stderr is unbuffered, and a line written in
+	 * two pieces can have the view's own output in between. */
+	char *text = NULL;
+	int n = vasprintf(&text, fmt, ap);
 	pthread_mutex_lock(&sup->log_lock);
-	vfprintf(to, fmt, ap);
-	fputc('\n', to);
+	if (n >= 0) {
+		char line[1024];
+		if ((size_t)n < sizeof(line) - 1) {
+			memcpy(line, text, (size_t)n);
+			line[n] = '\n';
+			fwrite(line, 1, (size_t)n + 1, to);
+		} else {
+			fputs(text, to);
+			fputc('\n', to);
+		}
+	}
 	fflush(to);
 	pthread_mutex_unlock(&sup->log_lock);
+	free(text);
 }
 
 void supervisor_debug(struct supervisor *sup, const char *fmt, ...)
