@@ -48,6 +48,11 @@ part_range() {
 # vos_pid_in_view: inside a view, the pid of the `vos` process serving it
 # (the nearest ancestor named vos). For shell snippets run in the view.
 VOS_PID_SNIPPET='vos_pid() { p=$$; while [ "$p" -gt 1 ] && [ "$(cat /proc/$p/comm)" != vos ]; do p=$(awk "/^PPid:/{print \$2}" /proc/$p/status); done; echo $p; }'
+# Through vosd (meson test --setup daemon) the supervisor is the test's
+# private vosd, which serves its user's views itself.
+if [ "${VOS_FORCE_DAEMON:-0}" = 1 ] && [ -n "${VOSD_PID:-}" ]; then
+	VOS_PID_SNIPPET="vos_pid() { echo $VOSD_PID; }"
+fi
 
 # vos_disk_run ARGS...: vos_run for tests whose images live in the test
 # directory (the working-directory layer; the service opens SOURCE through
