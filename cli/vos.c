@@ -202,73 +202,42 @@ static int run_via_daemon(char **argv, const char *prog, FILE *debug)
 		return 1;
 	}
 
-	scmp_filter_ctx filter;
-	int r = filter_build(&filter);
-	if (r < 0) {
-		fprintf(stderr, "%s: cannot build the seccomp filter: %s\n", prog, strerror(-r));
-		return 1;
-	}
 	sigset_t mask;
 	launcher_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
-	struct launch_config cfg = { .argv = argv, .user_namespace = true,
-				     .kill_on_supervisor_death = arg_kill_on_death };
-	struct launched_view launched;
-	const char *error;
-	if ((r = launcher_prepare(&cfg, &launched, &error)) < 0) {
-		seccomp_release(filter);
-		fprintf(stderr, "%s: %s: %s\n", prog, error ? error : "cannot start the view", strerror(-r));
-		return 1;
-	}
-	char cwd[PATH_MAX];
-	struct stat cwd_st;
-	bool layer = arg_cwd_layer && getcwd(cwd, sizeof(cwd)) && !streq(cwd, "/") && stat(cwd, &cwd_st) == 0 &&
-		     cwd_st.st_uid == geteuid();
-	unsigned id;
-	char warning[PATH_MAX + 256], why[512];
-	r = run_client_prepare(sock, &launched, argv, layer ? cwd : NULL, arg_services, arg_n_services,
-			       getenv("VOS_SERVICE_PATH"), &id, warning, sizeof(warning), why, sizeof(why));
+	struct run_client_request req = {
+		.argv = argv,
+		.services = arg_services,
+		.n_services = arg_n_services,
+		.search = getenv("VOS_SERVICE_PATH"),
+		.cwd_layer = arg_cwd_layer,
+		.kill_on_supervisor_death = arg_kill_on_death,
+	};
+	struct run_client rc;
+	char warning[PATH_MAX + 256], why[PATH_MAX + 512];
+	int r = run_client_prepare(sock, &req, &rc, warning, sizeof(warning), why, sizeof(why));
 	if (r < 0) {
-		seccomp_release(filter);
-		close(launched.helper);
-		close(launched.mntns);
-		if (launched.userns >= 0)
-			close(launched.userns);
-		fprintf(stderr, "%s: %s\n", prog, why[0] ? why : strerror(-r));
+		fprintf(stderr, "%s: %s\n", prog, why);
 		return 1;
 	}
 	if (warning[0])
 		fprintf(stderr, "%s: %s\n", prog, warning);
 	if (debug)
-		fprintf(debug, "view %u served by vosd at %s (its log has the details)\n", id, path);
+		fprintf(debug, "view %u served by vosd at %s (its log has the details)\n", rc.id, path);
 
-	r = launcher_exec(&cfg, filter, &launched, &error);
-	seccomp_release(filter);
-	close(launched.helper);
-	close(launched.mntns);
-	if (launched.userns >= 0)
-		close(launched.userns);
+	bool exec_failed;
+	r = run_client_start(&rc, why, sizeof(why), &exec_failed);
 	if (r < 0) {
-		if (error && streq(error, "exec")) {
-			fprintf(stderr, "%s: %s: %s\n", prog, argv[0], strerror(-r));
-			return r == -ENOENT ? 127 : 126;
-		}
-		fprintf(stderr, "%s: %s: %s\n", prog, error ? error : "cannot start the view", strerror(-r));
-		return 1;
+		fprintf(stderr, "%s: %s\n", prog, why);
+		return exec_failed ? (r == -ENOENT ? 127 : 126) : 1;
 	}
-	r = run_client_attach(sock, id, &launched, why, sizeof(why));
-	close(launched.listener);
-	if (r < 0) {
-		fprintf(stderr, "%s: vosd: %s\n", prog, why[0] ? why : strerror(-r));
-		kill(launched.pid, SIGKILL);
-	}
-	int status = run_client_wait(launched.pid);
+	int status = run_client_wait(rc.view.pid);
 	if (status < 0) {
 		fprintf(stderr, "%s: waiting for the command failed: %s\n", prog, strerror(-status));
 		return 1;
 	}
-	return r < 0 ? 1 : exit_code(status);
+	return exit_code(status);
 }
 
 static int cmd_run(int argc, char **argv, const char *prog)
@@ -309,6 +278,7 @@ static int cmd_run(int argc, char **argv, const char *prog)
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
 	}
+	view->host.exec_trapped = filter_exec_wanted();
 	/* Services given with -p load before the command exists, so a bad
 	 * one stops everything before anything runs. */
 	const char *search = getenv("VOS_SERVICE_PATH");
@@ -328,7 +298,7 @@ static int cmd_run(int argc, char **argv, const char *prog)
 	}
 
 	scmp_filter_ctx filter;
-	int r = filter_build(&filter);
+	int r = filter_build(&filter, view->host.exec_trapped);
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot build the seccomp filter: %s\n", prog, strerror(-r));
 		view_free(view);

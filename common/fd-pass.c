@@ -82,12 +82,14 @@ ssize_t fd_recv(int sock, void *buf, size_t size, int *ret_fds, size_t max_fds)
 			}
 		}
 	}
-	if (too_many || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+	/* An empty packet (SOCK_SEQPACKET) reads as end of connection: any
+	 * descriptors that came with it are nobody's, close them. */
+	if (too_many || n == 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		for (size_t i = 0; i < got; i++) {
 			close(ret_fds[i]);
 			ret_fds[i] = -1;
 		}
-		return -EMSGSIZE;
+		return n == 0 ? 0 : -EMSGSIZE;
 	}
 	return n;
 }

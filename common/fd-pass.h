@@ -13,6 +13,7 @@ int fd_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds)
 
 /* Receive one message into `buf` (at most `size` bytes) and up to `max_fds`
  * descriptors (close-on-exec). Unused slots of `ret_fds` are set to -1.
- * Returns the message length, 0 on EOF, or -errno: -EMSGSIZE (and no fds)
+ * Returns the message length, 0 on EOF (and no fds, even if an empty
+ * packet brought some), or -errno: -EMSGSIZE (and no fds)
  * for a truncated message or more descriptors than `max_fds`. */
 ssize_t fd_recv(int sock, void *buf, size_t size, int *ret_fds, size_t max_fds);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,10 @@ struct passthrough {
 	enum passthrough_ids ids;
 	struct passthrough_idmap uid_map, gid_map;
 	bool act_as_caller;
+	/* The caller's ids decide and the view has several users: the kernel
+	 * (no default_permissions) checks no search permission on a walk
+	 * through cached entries, so every walk asks us (entry timeout 0). */
+	bool walks_checked;
 	uid_t uid; /* the server's own */
 	gid_t gid;
 	struct rule_node *rules;    /* NULL without rules */
@@ -297,33 +302,83 @@ static int host_id(const struct passthrough *pt, uint32_t view_id, bool is_uid, 
 }
 
 /* Requests of a process of the view run with its ids when act_as_caller
- * is set (fs ids are per thread). */
+ * is set: fs uid and gid and, where the server may set them, the
+ * supplementary groups (fs ids and groups are per thread for the raw
+ * system calls; glibc's setgroups() would change every thread). */
+#define CREDS_GROUPS_MAX 64
 struct creds_saved {
 	bool switched;
+	int ngroups; /* the thread's own groups, restored on leave; -1: unchanged */
+	gid_t groups[CREDS_GROUPS_MAX];
 };
+
+/* Whether setgroups works for this thread: 0 unknown, 1 yes, -1 refused
+ * (an unprivileged server: then the host checks its own groups). */
+static __thread int creds_groups_state;
+
+static void creds_groups_enter(fuse_req_t req, struct creds_saved *saved)
+{
+	saved->ngroups = -1;
+	if (creds_groups_state < 0)
+		return;
+	gid_t groups[CREDS_GROUPS_MAX];
+	int n = fuse_req_getgroups(req, CREDS_GROUPS_MAX, groups); /* host numbers */
+	if (n < 0)
+		return;
+	if (n > CREDS_GROUPS_MAX)
+		n = CREDS_GROUPS_MAX;
+	int own = (int)syscall(SYS_getgroups, CREDS_GROUPS_MAX, saved->groups);
+	if (own < 0)
+		return;
+	if (syscall(SYS_setgroups, (size_t)n, groups) < 0) {
+		if (errno == EPERM)
+			creds_groups_state = -1;
+		return;
+	}
+	creds_groups_state = 1;
+	saved->ngroups = own;
+}
 
 static int creds_enter(fuse_req_t req, struct creds_saved *saved)
 {
 	struct passthrough *pt = pt_of(req);
 	saved->switched = false;
+	saved->ngroups = -1;
 	if (!pt->act_as_caller)
 		return 0;
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	uint32_t uid, gid;
 	if (host_id(pt, ctx->uid, true, &uid) < 0 || host_id(pt, ctx->gid, false, &gid) < 0)
 		return -EACCES;
+	creds_groups_enter(req, saved);
 	syscall(SYS_setfsgid, gid);
 	syscall(SYS_setfsuid, uid);
 	saved->switched = true;
 	return 0;
 }
 
-static void creds_leave(struct creds_saved saved)
+static void creds_leave(const struct creds_saved *saved)
 {
-	if (!saved.switched)
+	if (!saved->switched)
 		return;
 	syscall(SYS_setfsuid, geteuid());
 	syscall(SYS_setfsgid, getegid());
+	if (saved->ngroups >= 0)
+		syscall(SYS_setgroups, (size_t)saved->ngroups, saved->groups);
+}
+
+/* Creations carry the mode the kernel sent, already masked with the
+ * caller's umask: the server's own umask must not mask it again. The umask
+ * belongs to the fs_struct the threads of a process share, so a request
+ * thread takes one of its own (unshare(CLONE_FS)) with umask 0, once. */
+static void thread_umask_clear(void)
+{
+	static __thread bool done;
+	if (done)
+		return;
+	done = true;
+	if (unshare(CLONE_FS) == 0)
+		umask(0);
 }
 
 /* ---- the inode table ---- */
@@ -580,9 +635,15 @@ static void reply_entry_timeout(fuse_req_t req, struct pt_inode *inode, double e
 	fuse_reply_entry(req, &e);
 }
 
+/* How long the kernel may reuse an entry without asking us. */
+static double entry_timeout_of(const struct passthrough *pt, bool policed)
+{
+	return policed || pt->walks_checked ? 0.0 : PT_TIMEOUT;
+}
+
 static void reply_entry(fuse_req_t req, struct pt_inode *inode)
 {
-	reply_entry_timeout(req, inode, PT_TIMEOUT);
+	reply_entry_timeout(req, inode, entry_timeout_of(pt_of(req), false));
 }
 
 /* Look `name` up in `parent` and take a reference on the result. */
@@ -726,7 +787,7 @@ static void pt_lookup(fuse_req_t req, fuse_ino_t parent_ino, const char *name)
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
-		reply_entry_timeout(req, inode, policed ? 0.0 : PT_TIMEOUT);
+		reply_entry_timeout(req, inode, entry_timeout_of(pt_of(req), policed));
 }
 
 static void pt_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -784,6 +845,14 @@ static int presented_setattr_check(fuse_req_t req, struct pt_inode *inode, const
 	return 0;
 }
 
+/* Is `new` the mode `old` with some of SUID and SGID cleared, nothing else? */
+static bool only_drops_setid(mode_t old, mode_t new)
+{
+	old &= 07777;
+	new &= 07777;
+	return new != old && (new & ~old) == 0 && ((old ^ new) & ~(mode_t)(S_ISUID | S_ISGID)) == 0;
+}
+
 static int apply_setattr(fuse_req_t req, struct pt_inode *inode, const struct stat *attr, int to_set,
 			 const struct fuse_file_info *fi)
 {
@@ -806,8 +875,20 @@ static int apply_setattr(fuse_req_t req, struct pt_inode *inode, const struct st
 	if (to_set & FUSE_SET_ATTR_MODE) {
 		if (is_link)
 			return -EOPNOTSUPP;
-		if ((fi ? fchmod((int)fi->fh, attr->st_mode) : chmod(path, attr->st_mode)) < 0)
-			return -errno;
+		if ((fi ? fchmod((int)fi->fh, attr->st_mode) : chmod(path, attr->st_mode)) < 0) {
+			r = -errno;
+			if (r != -EPERM || !only_drops_setid(st.st_mode, attr->st_mode))
+				return r;
+			/* The kernel kills SUID/SGID after a write by someone who
+			 * may not chmod the file (libfuse never agrees to
+			 * FUSE_HANDLE_KILLPRIV): only dropping them is harmless,
+			 * done with the server's ids. */
+			uid_t fsuid = (uid_t)syscall(SYS_setfsuid, geteuid());
+			r = (fi ? fchmod((int)fi->fh, attr->st_mode) : chmod(path, attr->st_mode)) < 0 ? -errno : 0;
+			syscall(SYS_setfsuid, fsuid);
+			if (r < 0)
+				return r;
+		}
 	}
 	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
 		uint32_t uid = (uint32_t)-1, gid = (uint32_t)-1;
@@ -835,9 +916,10 @@ static int apply_setattr(fuse_req_t req, struct pt_inode *inode, const struct st
 			ts[1].tv_nsec = UTIME_NOW;
 		else if (to_set & FUSE_SET_ATTR_MTIME)
 			ts[1] = attr->st_mtim;
-		if (is_link)
-			return -EOPNOTSUPP;
-		if ((fi ? futimens((int)fi->fh, ts) : utimensat(AT_FDCWD, path, ts, 0)) < 0)
+		/* a symlink's own times (utimensat AT_SYMLINK_NOFOLLOW): by its O_PATH fd */
+		if ((fi ? futimens((int)fi->fh, ts)
+			: is_link ? utimensat(inode->fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)
+				  : utimensat(AT_FDCWD, path, ts, 0)) < 0)
 			return -errno;
 	}
 	return 0;
@@ -936,6 +1018,7 @@ static void make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 		fuse_reply_err(req, -r);
 		return;
 	}
+	thread_umask_clear();
 	if (link)
 		r = symlinkat(link, parent->fd, name);
 	else if (S_ISDIR(mode))
@@ -1107,6 +1190,7 @@ static void pt_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 		fuse_reply_err(req, -r);
 		return;
 	}
+	thread_umask_clear();
 	int fd = openat(parent->fd, name, open_flags(fi->flags) | O_CREAT | (fi->flags & O_EXCL), mode);
 	if (fd < 0) {
 		fuse_reply_err(req, errno);
@@ -1123,7 +1207,7 @@ static void pt_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 	struct fuse_entry_param e = {
 		.ino = nodeid_of(pt, inode),
 		.attr_timeout = PT_TIMEOUT,
-		.entry_timeout = PT_TIMEOUT,
+		.entry_timeout = entry_timeout_of(pt, false),
 	};
 	if ((r = inode_stat(pt, inode, &e.attr)) < 0) {
 		close(fd);
@@ -1470,7 +1554,7 @@ static void pt_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, stru
 			return;                                                                                        \
 		}                                                                                                      \
 		call;                                                                                                  \
-		creds_leave(saved);                                                                                    \
+		creds_leave(&saved);                                                                                   \
 	}
 
 AS_CALLER(pt_lookup, pt_lookup(req, parent, name), fuse_ino_t parent, const char *name)
@@ -1581,6 +1665,13 @@ int passthrough_new(const struct passthrough_config *config, struct passthrough 
 	pt->uid_map = config->uid_map;
 	pt->gid_map = config->gid_map;
 	pt->act_as_caller = config->act_as_caller;
+	size_t uids = 0;
+	if (config->ids == PASSTHROUGH_IDS_MAP)
+		for (size_t i = 0; i < config->uid_map.count; i++)
+			uids += config->uid_map.extent[i].length;
+	else if (config->ids == PASSTHROUGH_IDS_NATIVE)
+		uids = 2;
+	pt->walks_checked = config->act_as_caller && uids > 1;
 	pt->uid = geteuid();
 	pt->gid = getegid();
 	*ret = pt;

@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "launch-agent.h"
 #include "notify.h"
 #include "util.h"
 #include "view.h"
@@ -128,6 +129,27 @@ static void sd_notify_state(struct daemon_loop *d, const char *state)
 	(void)d;
 	(void)state;
 #endif
+}
+
+/* systemd's watchdog (WatchdogSec=, as $WATCHDOG_USEC): the interval at
+ * which the loop pings, half the timeout; 0 when there is none. */
+static long long watchdog_interval_ms(struct daemon_loop *d)
+{
+#if HAVE_LIBSYSTEMD
+	uint64_t usec = 0;
+	if (d->cfg.sd_notify && sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+		return (long long)(usec / 2000 > 0 ? usec / 2000 : 1);
+#else
+	(void)d;
+#endif
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* --- views ------------------------------------------------------------ */
@@ -336,6 +358,9 @@ static int handle_prepare(struct conn *c, const struct vosd_msg *m, int *fds, si
 		.mntns = TAKE_FD(fds[1]),
 	};
 	view_attach_namespaces(v, &launched);
+	uint32_t exec_trapped = 0;
+	vosd_msg_u32(m, VOSD_TAG_EXEC_TRAPPED, &exec_trapped);
+	v->host.exec_trapped = exec_trapped == 1;
 
 	const char *search = vosd_msg_string(m, VOSD_TAG_SEARCH_PATH);
 	long i = -1;
@@ -421,8 +446,11 @@ static int handle_attach(struct conn *c, const struct vosd_msg *m, int *fds)
 	char ns_path[64];
 	struct stat ns_st;
 	snprintf(ns_path, sizeof(ns_path), "/proc/%u/ns/mnt", pid);
+	/* It may also exit between the two looks: only a namespace that is
+	 * still there after a failed check is a wrong one. */
 	if (pid == 0 || pid > INT32_MAX ||
-	    (stat(ns_path, &ns_st) == 0 && !process_in_view((pid_t)pid, dv->view->mntns, c->uid)))
+	    (stat(ns_path, &ns_st) == 0 && !process_in_view((pid_t)pid, dv->view->mntns, c->uid) &&
+	     stat(ns_path, &ns_st) == 0))
 		return vosd_send_error(c->fd, ESRCH, "attach-command: the pid is not a process of the caller in the view");
 
 	struct launched_view launched = { .pid = (pid_t)pid, .listener = TAKE_FD(fds[0]) };
@@ -445,6 +473,45 @@ static int handle_attach(struct conn *c, const struct vosd_msg *m, int *fds)
 	r = vosd_send(c->fd, &b, NULL, 0);
 	vosd_builder_free(&b);
 	return r;
+}
+
+static void serve_connection(struct daemon_loop *d, int fd, uid_t uid, gid_t gid, pid_t pid);
+
+/* LAUNCH_VIEW: start a launch agent (launch-agent.h) that prepares the view
+ * over a connection of its own, as `vos run` would, and answers the caller
+ * on this connection, which it takes over. Returns 1 (this thread is done
+ * with the connection) or -errno. */
+static int handle_launch(struct conn *c, const struct vosd_msg *m, int *fds)
+{
+	struct daemon_loop *d = c->d;
+	if (c->view)
+		return vosd_send_error(c->fd, EBUSY, "this connection has already prepared a view");
+	if (c->uid != geteuid())
+		return vosd_send_error(c->fd, EPERM, "this vosd launches views only for its own user");
+	if (!d->cfg.self_exe)
+		return vosd_send_error(c->fd, ENOTSUP, "this vosd cannot start launch agents");
+	struct stat st;
+	if (fstat(fds[3], &st) < 0 || !S_ISDIR(st.st_mode))
+		return vosd_send_error(c->fd, ENOTDIR, "the working-directory descriptor is not a directory");
+	for (int i = 0; i < 3; i++) {
+		int mode = fcntl(fds[i], F_GETFL);
+		if (mode < 0 || (mode & O_PATH) || (i == 0 ? (mode & O_ACCMODE) == O_WRONLY : (mode & O_ACCMODE) == O_RDONLY))
+			return vosd_send_error(c->fd, EBADF, "descriptors are not a readable stdin, a writable stdout and stderr, and a directory");
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return vosd_send_error(c->fd, errno, "cannot create a socket for the launch agent");
+	char error[256];
+	pid_t pid;
+	int r = launch_agent_spawn(d->cfg.self_exe, m, fds, sv[1], c->fd, &pid, error, sizeof(error));
+	close(sv[1]);
+	if (r < 0) {
+		close(sv[0]);
+		return vosd_send_error(c->fd, -r, error);
+	}
+	supervisor_debug(&d->sup, "uid %u pid %d: launch agent %d started", (unsigned)c->uid, (int)c->pid, (int)pid);
+	serve_connection(d, sv[0], geteuid(), getegid(), pid);
+	return 1;
 }
 
 static char *service_names(struct vos_view *v)
@@ -928,6 +995,8 @@ static int handle(struct conn *c, const struct vosd_msg *m, int *fds, size_t n_f
 		return handle_stop(c, m);
 	case VOSD_STATUS:
 		return handle_status(c, m);
+	case VOSD_LAUNCH_VIEW:
+		return handle_launch(c, m, fds);
 	default:
 		vosd_send_error(c->fd, EBADMSG, "not a request");
 		return -EBADMSG;
@@ -969,7 +1038,7 @@ static void *conn_thread(void *arg)
 		for (size_t i = 0; i < n_fds; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
-		if (r < 0)
+		if (r != 0) /* an error, or the connection was handed over */
 			break;
 	}
 	free(buf);
@@ -1144,8 +1213,24 @@ int daemon_loop_run(struct daemon_loop *d)
 			return -errno;
 	}
 	sd_notify_state(d, "READY=1");
+	/* The watchdog is pinged from this loop, so a loop that stops turning
+	 * (a deadlock on d->lock, a handler stuck on the loop thread) gets
+	 * vosd restarted. */
+	long long watchdog = watchdog_interval_ms(d), next_ping = now_ms() + watchdog;
+	if (watchdog)
+		supervisor_debug(&d->sup, "systemd watchdog: pinging every %lld ms", watchdog);
 
 	for (;;) {
+		int timeout = d->channel_closed ? 1000 : -1;
+		if (watchdog) {
+			long long now = now_ms();
+			if (now >= next_ping) {
+				sd_notify_state(d, "WATCHDOG=1");
+				next_ping = now + watchdog;
+			}
+			if (timeout < 0 || next_ping - now < timeout)
+				timeout = (int)(next_ping - now);
+		}
 		if (d->channel_closed) {
 			pthread_mutex_lock(&d->lock);
 			bool empty = !d->views && d->n_conns == 0;
@@ -1154,7 +1239,7 @@ int daemon_loop_run(struct daemon_loop *d)
 				return 0;
 		}
 		struct epoll_event events[32];
-		int n = epoll_wait(d->ep, events, ARRAY_SIZE(events), d->channel_closed ? 1000 : -1);
+		int n = epoll_wait(d->ep, events, ARRAY_SIZE(events), timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

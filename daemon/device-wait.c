@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fuse-device.h"
+#include "service-fault.h"
 #include "util.h"
 
 /* Poll handles kept per node: past this, the oldest is notified early (a
@@ -236,7 +237,9 @@ static bool item_try(struct device_wait *w, struct wait_item *it, short revents)
 			fuse_reply_err(it->req, ENOMEM);
 			return true;
 		}
-		ssize_t n = node->desc->ops->read(node->dev, it->fh, buf, it->size, it->offset);
+		ssize_t n;
+		SERVICE_CALL(node->guard, "read", n = -EIO,
+			     n = node->desc->ops->read(node->dev, it->fh, buf, it->size, it->offset));
 		if (n == -EAGAIN && !broken) {
 			free(buf);
 			return false; /* another reader took it */
@@ -249,7 +252,9 @@ static bool item_try(struct device_wait *w, struct wait_item *it, short revents)
 		return true;
 	}
 	case WAIT_WRITE: {
-		ssize_t n = node->desc->ops->write(node->dev, it->fh, it->data, it->size, it->offset);
+		ssize_t n;
+		SERVICE_CALL(node->guard, "write", n = -EIO,
+			     n = node->desc->ops->write(node->dev, it->fh, it->data, it->size, it->offset));
 		if (n == -EAGAIN && !broken)
 			return false;
 		if (n < 0)

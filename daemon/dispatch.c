@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 
 #include "control-trap.h"
+#include "exec-trap.h"
 #include "ioctl-trap.h"
 #include "mount-trap.h"
 #include "netstack.h"
@@ -30,6 +31,8 @@ static void *handler_thread(void *arg)
 		control_trap(v, n);
 	else if (n->data.nr == SYS_ioctl)
 		ioctl_trap(v, n);
+	else if (n->data.nr == SYS_execve || n->data.nr == SYS_execveat)
+		exec_trap(v, n);
 	else if (!netstack_trap(v, n))
 		mount_trap(v, n);
 
@@ -52,6 +55,9 @@ static bool dispatch_fast(struct vos_view *v, const struct seccomp_notif *n)
 		return control_trap_fast(v, n);
 	case SYS_ioctl:
 		return ioctl_trap_fast(v, n);
+	case SYS_execve:
+	case SYS_execveat:
+		return exec_trap_fast(v, n);
 	case SYS_socket:
 	case SYS_setns:
 	case SYS_unshare:

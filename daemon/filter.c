@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/utsname.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -12,6 +14,7 @@
 
 #include "../libvos/control-proto.h"
 #include "ioctl-trap.h"
+#include "util.h"
 
 const char *const filter_trapped_syscalls[] = {
 	"mount",
@@ -29,7 +32,21 @@ const char *const filter_trapped_syscalls[] = {
 };
 const size_t filter_trapped_syscalls_count = sizeof(filter_trapped_syscalls) / sizeof(filter_trapped_syscalls[0]);
 
-int filter_build(scmp_filter_ctx *ret)
+bool filter_exec_wanted(void)
+{
+	const char *env = getenv("VOS_TRAP_EXEC");
+	if (env && (streq(env, "0") || streq(env, "1")))
+		return streq(env, "1");
+	/* Where binfmt_misc has no instance per user namespace (Linux < 6.7),
+	 * exec interception is umbinfmt's only way. */
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return true;
+	return major < 6 || (major == 6 && minor < 7);
+}
+
+int filter_build(scmp_filter_ctx *ret, bool trap_exec)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
@@ -53,6 +70,13 @@ int filter_build(scmp_filter_ctx *ret)
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(prctl), 1,
 				     SCMP_A0(SCMP_CMP_EQ, VOS_PRCTL_MAGIC));
+	/* execve, and execveat unless FILTER_EXEC_UNTRAPPED is set in its
+	 * flags, for the exec formats of services (exec-trap.c). */
+	if (r == 0 && trap_exec)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execve), 0);
+	if (r == 0 && trap_exec)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execveat), 1,
+				     SCMP_A4(SCMP_CMP_MASKED_EQ, FILTER_EXEC_UNTRAPPED, 0));
 	/* ioctl only for the device requests FUSE cannot carry, compared on
 	 * the low 32 bits as the kernel reads `cmd`: every other ioctl runs
 	 * natively. */

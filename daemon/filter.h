@@ -3,6 +3,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <seccomp.h>
 #include <stddef.h>
 
@@ -13,12 +14,25 @@
 extern const char *const filter_trapped_syscalls[];
 extern const size_t filter_trapped_syscalls_count;
 
+/* Set in the upper half of execveat's flags, which the kernel reads as an
+ * int: the filter lets that exec run untrapped. The launcher execs the
+ * command so (nothing answers notifications before it runs). A process of
+ * the view may do the same: it only escapes the exec formats a service
+ * emulates (exec-trap.h), nothing the kernel enforces. */
+#define FILTER_EXEC_UNTRAPPED (1ULL << 32)
+
+/* Should a new view trap execve/execveat (for exec formats served by a
+ * service, umbinfmt's mode=trap)? VOS_TRAP_EXEC=1 or 0 decides; otherwise
+ * only on kernels without binfmt_misc per user namespace (Linux < 6.7):
+ * elsewhere every exec runs untouched, at native speed. */
+bool filter_exec_wanted(void);
+
 /* Build the filter: default allow, trapped calls notify the listener, the
  * view-control prctl and ioctl with one of ioctl_trap_requests (the
- * size-less device ioctls, ioctl-trap.h) notify, calls from a foreign ABI
- * (ia32, x32) kill the process. NO_NEW_PRIVS is set on load. Returns 0 or
- * -errno. */
-int filter_build(scmp_filter_ctx *ret);
+ * size-less device ioctls, ioctl-trap.h) notify, with `trap_exec` execve
+ * and execveat too, calls from a foreign ABI (ia32, x32) kill the process.
+ * NO_NEW_PRIVS is set on load. Returns 0 or -errno. */
+int filter_build(scmp_filter_ctx *ret, bool trap_exec);
 
 /* The BPF program of `ctx`; ret->filter is malloc'ed for the caller. */
 int filter_compile(scmp_filter_ctx ctx, struct sock_fprog *ret);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "device-wait.h"
+#include "service-fault.h"
 
 #define DEVICE_DEFAULT_MAX_IO (128 * 1024)
 /* libfuse splices a reply through a pipe of the reply's size plus a few
@@ -259,7 +260,7 @@ void device_node_put(struct device_node *node)
 {
 	struct device_node *disk = node->disk;
 	if (__atomic_sub_fetch(&disk->refs, 1, __ATOMIC_SEQ_CST) == 0 && disk->desc->ops->destroy)
-		disk->desc->ops->destroy(disk->dev);
+		SERVICE_CALL(disk->guard, "destroy", (void)0, disk->desc->ops->destroy(disk->dev));
 }
 
 void device_node_free(struct device_node *node)

@@ -7,12 +7,15 @@
 #include <stdbool.h>
 #include <vos/service.h>
 
+struct service_guard;
+
 struct device_node {
 	const struct vos_device *desc;
 	void *dev;                 /* what the operations receive */
 	uid_t uid;                 /* owner shown by stat (the view's root) */
 	gid_t gid;
 	struct device_node *disk;  /* the node whose create() made the device (itself for the disk) */
+	struct service_guard *guard; /* the device's service (service-fault.h), set by whoever creates the node */
 	unsigned refs;             /* on the disk's node: its nodes still served */
 	bool ended;                /* this node's reference is dropped */
 	/* The device's poll_fd when its service knows it (ABI >= 1.2), set

@@ -23,6 +23,7 @@
 
 #include "fuse-device.h"
 #include "notify.h"
+#include "service-fault.h"
 #include "supervisor.h"
 #include "util.h"
 
@@ -160,6 +161,16 @@ bool ioctl_trap_fast(struct vos_view *v, const struct seccomp_notif *n)
 	return true;
 }
 
+/* The device's ioctl op, as a call into its service. */
+static int device_ioctl(struct device_node *node, uint32_t req, uint64_t arg, const void *in, size_t in_size,
+			void *out, size_t out_size)
+{
+	int r;
+	SERVICE_CALL(node->guard, "ioctl", r = -EIO,
+		     r = node->desc->ops->ioctl(node->dev, 0, req, (void *)(uintptr_t)arg, in, in_size, out, out_size));
+	return r;
+}
+
 void ioctl_trap(struct vos_view *v, const struct seccomp_notif *n)
 {
 	int fd = (int)(uint32_t)n->data.args[0];
@@ -186,8 +197,7 @@ void ioctl_trap(struct vos_view *v, const struct seccomp_notif *n)
 	else if (!node->desc->ops->ioctl)
 		r = -ENOTTY;
 	else
-		r = node->desc->ops->ioctl(node->dev, 0, req, (void *)(uintptr_t)arg, in_size ? in : NULL, in_size,
-					   out, out_size);
+		r = device_ioctl(node, req, arg, in_size ? in : NULL, in_size, out, out_size);
 	device_node_put(node);
 	if (r >= 0 && tracee_write(n->pid, arg, out, out_size) < 0)
 		r = -EFAULT;

@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "filter.h"
@@ -160,6 +161,69 @@ fail:
 	_exit(1);
 }
 
+#define SCRIPT_ARGC_MAX 4096
+
+static int exec_untrapped(const char *path, char *const argv[])
+{
+	syscall(SYS_execveat, AT_FDCWD, path, argv, environ, (unsigned long long)FILTER_EXEC_UNTRAPPED);
+	return errno;
+}
+
+/* execvp() with execveat flagged FILTER_EXEC_UNTRAPPED: the filter is on
+ * and nobody answers its notifications before the command runs. As glibc's
+ * execvp: PATH (default /bin:/usr/bin) unless the name has a '/', EACCES
+ * remembered while searching on, a file without a known format run by
+ * /bin/sh. Only system calls (see command_child). Returns the errno. */
+static int exec_command(char *const argv[])
+{
+	const char *file = argv[0];
+	char path[PATH_MAX];
+	int err;
+	bool eacces = false;
+	if (!file[0])
+		return ENOENT;
+	if (strchr(file, '/')) {
+		snprintf(path, sizeof(path), "%s", file);
+		err = exec_untrapped(path, argv);
+	} else {
+		const char *search = getenv("PATH");
+		if (!search)
+			search = "/bin:/usr/bin";
+		err = ENOENT;
+		for (const char *p = search;; p++) {
+			const char *end = strchr(p, ':');
+			size_t dir = end ? (size_t)(end - p) : strlen(p);
+			if (snprintf(path, sizeof(path), "%.*s%s%s", (int)dir, p, dir ? "/" : "", file) < (int)sizeof(path)) {
+				err = exec_untrapped(path, argv);
+				if (err == EACCES)
+					eacces = true;
+				else if (err != ENOENT && err != ESTALE && err != ENOTDIR && err != ENODEV &&
+					 err != ETIMEDOUT)
+					break;
+			}
+			if (!end)
+				break;
+			p = end;
+		}
+		if (err != ENOEXEC && eacces)
+			err = EACCES;
+	}
+	if (err != ENOEXEC)
+		return err;
+	size_t argc = 0;
+	while (argv[argc])
+		argc++;
+	char *sh[SCRIPT_ARGC_MAX + 2];
+	if (argc > SCRIPT_ARGC_MAX)
+		return ENOEXEC;
+	sh[0] = (char *)"/bin/sh";
+	sh[1] = path;
+	for (size_t i = 1; i <= argc; i++)
+		sh[i + 1] = argv[i];
+	exec_untrapped("/bin/sh", sh);
+	return ENOEXEC;
+}
+
 /* Runs in the command's child: join the view, trap, exec. Reports the
  * listener on `sock`, or an error message with no fd. The supervisor has
  * threads by now (FUSE servers): only system calls here, nothing that
@@ -197,8 +261,7 @@ static _Noreturn void command_child(const struct launch_config *cfg, const struc
 	close(listener);
 	close(sock);
 
-	execvp(cfg->argv[0], cfg->argv);
-	int err = errno;
+	int err = exec_command(cfg->argv);
 	(void)!write(exec_pipe, &err, sizeof(err));
 	_exit(127);
 fail:

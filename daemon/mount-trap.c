@@ -17,6 +17,7 @@
 #include "ioctl-trap.h"
 #include "netstack.h"
 #include "notify.h"
+#include "service-fault.h"
 #include "supervisor.h"
 #include "util.h"
 
@@ -145,10 +146,11 @@ static int mount_node(struct vos_view *v, const struct vos_mount_request *req, c
 	m->service->mounts++;
 	pthread_mutex_unlock(&v->lock);
 	if (serving->serve)
-		r = fuse_server_start_custom(fuse_fd, serving->serve, serving->userdata, mount_ended, m, &m->server);
+		r = fuse_server_start_custom(fuse_fd, serving->serve, serving->userdata, mount_ended, m,
+					     &m->service->guard, &m->server);
 	else
 		r = fuse_server_start(fuse_fd, serving->ops, serving->ops_size, serving->userdata,
-				      mount_ended, m, &m->server);
+				      mount_ended, m, &m->service->guard, &m->server);
 	if (r < 0) {
 		/* The mount exists but nobody serves it: with its fd closed,
 		 * every access fails with ENOTCONN. */
@@ -196,12 +198,29 @@ static void node_record_dev(struct vos_view *v, const struct vos_mount_request *
 	pthread_mutex_unlock(&v->lock);
 }
 
+/* A disk's partitions, as calls into its service: none if it crashes. */
+static unsigned partition_count(struct view_service *svc, const struct vos_device *dev, void *instance)
+{
+	unsigned n = 0;
+	if (dev->ops->partition_count && dev->ops->partition)
+		SERVICE_CALL(&svc->guard, "partition_count", n = 0, n = dev->ops->partition_count(instance));
+	return n;
+}
+
+static void *partition_of(struct view_service *svc, const struct vos_device *dev, void *instance, unsigned i)
+{
+	void *part;
+	SERVICE_CALL(&svc->guard, "partition", part = NULL, part = dev->ops->partition(instance, i));
+	return part;
+}
+
 /* A device: the main node at target, and its partitions at target1... */
 static int start_device(struct vos_view *v, struct view_service *svc, const struct vos_device *dev,
 			const struct vos_mount_request *req, const char *target)
 {
-	void *instance;
-	int r = dev->create(svc->data, req, &instance);
+	void *instance = NULL;
+	int r;
+	SERVICE_CALL(&svc->guard, "mount", r = -EIO, r = dev->create(svc->data, req, &instance));
 	if (r < 0)
 		return r;
 
@@ -210,9 +229,10 @@ static int start_device(struct vos_view *v, struct view_service *svc, const stru
 	if (!node) {
 		free(m);
 		if (dev->ops->destroy)
-			dev->ops->destroy(instance);
+			SERVICE_CALL(&svc->guard, "destroy", (void)0, dev->ops->destroy(instance));
 		return -ENOMEM;
 	}
+	node->guard = &svc->guard;
 	m->node = node;
 	node_poll_setup(svc, dev, node);
 	struct node_serving serving = {
@@ -225,18 +245,24 @@ static int start_device(struct vos_view *v, struct view_service *svc, const stru
 	}
 	node_record_dev(v, req, target, m);
 
-	unsigned parts = dev->ops->partition_count && dev->ops->partition ? dev->ops->partition_count(instance) : 0;
+	unsigned parts = partition_count(svc, dev, instance);
 	for (unsigned i = 1; i <= parts; i++) {
 		char *part_target;
 		if (asprintf(&part_target, "%s%u", target, i) < 0)
 			return -ENOMEM;
+		void *part = partition_of(svc, dev, instance, i);
+		if (service_guard_crashed(&svc->guard)) {
+			free(part_target);
+			return -EIO; /* the disk's mount is cut already */
+		}
 		struct view_mount *pm = view_mount_new(v, svc, req, part_target);
-		struct device_node *pnode = pm ? device_node_new(dev, dev->ops->partition(instance, i), node) : NULL;
+		struct device_node *pnode = pm ? device_node_new(dev, part, node) : NULL;
 		if (!pnode) {
 			free(pm);
 			free(part_target);
 			return -ENOMEM;
 		}
+		pnode->guard = &svc->guard;
 		pm->node = pnode;
 		node_poll_setup(svc, dev, pnode);
 		serving.userdata = pnode;
@@ -468,17 +494,73 @@ static int mount_kernel(struct vos_view *v, const struct vos_mount_request *req,
 	return 0;
 }
 
+/* `path` (a mount or umount2 target) made absolute against the caller's
+ * cwd, without trailing slashes: how mount(8) names a mount's target. */
+static char *alias_absolute(pid_t pid, const char *path)
+{
+	char *out;
+	if (path[0] == '/') {
+		out = strdup(path);
+	} else {
+		char link[64], cwd[PATH_MAX];
+		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)pid);
+		ssize_t n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n <= 0)
+			return NULL;
+		cwd[n] = '\0';
+		if (asprintf(&out, "%s/%s", n > 1 ? cwd : "", path) < 0)
+			return NULL;
+	}
+	size_t len = out ? strlen(out) : 0;
+	while (len > 1 && out[len - 1] == '/')
+		out[--len] = '\0';
+	return out;
+}
+
+/* A mount known by an alias: its mount id, by which trap_umount2 makes
+ * sure it unmounts that very mount. Unknown (0): umount2 of the alias
+ * goes to the kernel. */
+static void alias_record_id(struct vos_view *v, pid_t pid, const char *at, struct view_mount *m)
+{
+	_cleanup_free_ struct helper_request *hreq = calloc(1, sizeof(*hreq));
+	if (!hreq || snprintf(hreq->target, sizeof(hreq->target), "%s", at) >= (int)sizeof(hreq->target))
+		return;
+	hreq->op = HELPER_OPEN;
+	hreq->pid = pid;
+	hreq->open_flags = O_PATH;
+	_cleanup_close_ int fd = -1;
+	pthread_mutex_lock(&v->helper_lock);
+	int r = helper_call(v->helper, hreq, NULL, 0, &fd);
+	pthread_mutex_unlock(&v->helper_lock);
+	struct statx stx;
+	/* No attributes asked: the kernel answers without the FUSE server,
+	 * which would refuse a process outside the view. */
+	if (r < 0 || statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return;
+	pthread_mutex_lock(&v->lock);
+	m->kernel_mount_id = stx.stx_mnt_id;
+	pthread_mutex_unlock(&v->lock);
+}
+
 static int start_filesystem(struct vos_view *v, struct view_service *svc, const struct vos_filesystem *fs,
 			    const struct vos_mount_request *req, const char *target)
 {
 	struct vos_fs_mount fm = { 0 };
-	int r = fs->mount(svc->data, req, &fm);
+	int r;
+	SERVICE_CALL(&svc->guard, "mount", r = -EIO, r = fs->mount(svc->data, req, &fm));
 	if (r < 0)
 		return r;
-	struct view_mount *m = view_mount_new(v, svc, req, target);
+	/* ABI 1.3: a FUSE mount elsewhere, known by the target asked for. */
+	const char *at = fm.mount_target && !fm.kernel_fstype ? fm.mount_target : target;
+	struct view_mount *m = view_mount_new(v, svc, req, at);
+	if (m && at != target && !(m->alias = alias_absolute(req->pid, target))) {
+		view_mount_free(m);
+		m = NULL;
+	}
 	if (!m) {
 		if (fs->unmount)
-			fs->unmount(svc->data, fm.userdata);
+			SERVICE_CALL(&svc->guard, "unmount", (void)0, fs->unmount(svc->data, fm.userdata));
 		return -ENOMEM;
 	}
 	m->fs = fs;
@@ -496,8 +578,10 @@ static int start_filesystem(struct vos_view *v, struct view_service *svc, const 
 		.ops = fm.ops, .ops_size = fm.ops_size, .userdata = fm.userdata, .serve = fm.serve,
 		.root_mode = fm.root_mode ? (fm.root_mode & S_IFMT) : S_IFDIR,
 	};
-	if ((r = mount_node(v, req, target, &serving, m)) < 0)
+	if ((r = mount_node(v, req, at, &serving, m)) < 0)
 		view_mount_free(m);
+	else if (m->alias)
+		alias_record_id(v, req->pid, at, m);
 	return r;
 }
 
@@ -654,12 +738,15 @@ static void trap_umount2(struct vos_view *v, const struct seccomp_notif *n)
 {
 	uint64_t ids[KERNEL_MOUNTS_MAX];
 	size_t n_ids = 0;
+	bool aliases = false;
 	pthread_mutex_lock(&v->lock);
-	for (struct view_mount *m = v->mounts; m && n_ids < KERNEL_MOUNTS_MAX; m = m->next)
-		if (m->kernel && !m->ended)
+	for (struct view_mount *m = v->mounts; m; m = m->next) {
+		if (m->kernel && !m->ended && n_ids < KERNEL_MOUNTS_MAX)
 			ids[n_ids++] = m->kernel_mount_id;
+		aliases = aliases || (m->alias && !m->ended);
+	}
 	pthread_mutex_unlock(&v->lock);
-	_cleanup_free_ char *target = n_ids ? tracee_read_string(n->pid, n->data.args[0], PATH_MAX) : NULL;
+	_cleanup_free_ char *target = n_ids || aliases ? tracee_read_string(n->pid, n->data.args[0], PATH_MAX) : NULL;
 	if (!target || !target[0]) {
 		notify_continue(v->listener, n->id);
 		return;
@@ -677,6 +764,23 @@ static void trap_umount2(struct vos_view *v, const struct seccomp_notif *n)
 	hreq->mount_flags = (uint32_t)n->data.args[1];
 	snprintf(hreq->target, sizeof(hreq->target), "%s", target);
 	int r = -ESRCH;
+	/* A mount known by an alias (vos_fs_mount.mount_target): unmount
+	 * where it really is; its FUSE connection tells when it is gone. */
+	_cleanup_free_ char *alias = aliases ? alias_absolute(n->pid, target) : NULL;
+	pthread_mutex_lock(&v->lock);
+	for (struct view_mount *m = v->mounts; alias && m; m = m->next)
+		if (m->alias && !m->ended && m->kernel_mount_id && (streq(m->alias, target) || streq(m->alias, alias))) {
+			snprintf(hreq->target, sizeof(hreq->target), "%s", m->target);
+			hreq->mount_id = m->kernel_mount_id;
+			break;
+		}
+	pthread_mutex_unlock(&v->lock);
+	if (hreq->mount_id) {
+		pthread_mutex_lock(&v->helper_lock);
+		r = helper_call(v->helper, hreq, NULL, 0, NULL);
+		pthread_mutex_unlock(&v->helper_lock);
+		snprintf(hreq->target, sizeof(hreq->target), "%s", target);
+	}
 	for (size_t i = 0; i < n_ids && r == -ESRCH; i++) {
 		hreq->mount_id = ids[i];
 		pthread_mutex_lock(&v->helper_lock);
@@ -739,7 +843,7 @@ bool mount_trap_fast(struct vos_view *v, const struct seccomp_notif *n)
 		pthread_mutex_lock(&v->lock);
 		bool kernel_mounts = false;
 		for (struct view_mount *m = v->mounts; m && !kernel_mounts; m = m->next)
-			kernel_mounts = m->kernel && !m->ended;
+			kernel_mounts = (m->kernel || m->alias) && !m->ended;
 		pthread_mutex_unlock(&v->lock);
 		if (kernel_mounts)
 			return false;

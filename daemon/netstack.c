@@ -16,6 +16,7 @@
 #include "fuse-serve.h"
 #include "helper.h"
 #include "notify.h"
+#include "service-fault.h"
 #include "stack-choice.h"
 #include "supervisor.h"
 #include "util.h"
@@ -315,7 +316,7 @@ static void stack_ended(void *ctx)
 	s->svc->mounts--;
 	pthread_mutex_unlock(&v->lock);
 	if (s->desc->destroy)
-		s->desc->destroy(s->svc->data, s->data);
+		SERVICE_CALL(&s->svc->guard, "destroy", (void)0, s->desc->destroy(s->svc->data, s->data));
 	s->data = NULL;
 	supervisor_debug(v->sup, "view %u: stack %s ended", v->id, s->text);
 }
@@ -364,7 +365,8 @@ int netstack_mount(struct vos_view *v, struct view_service *svc, const struct vo
 		return -EBUSY; /* the permanent default stays */
 
 	struct vos_netstack_instance inst = { .netns_fd = -1 };
-	int r = desc->create(svc->data, req, &inst);
+	int r;
+	SERVICE_CALL(&svc->guard, "mount", r = -EIO, r = desc->create(svc->data, req, &inst));
 	if (r < 0)
 		return r;
 	struct netstack *s = calloc(1, sizeof(*s));
@@ -373,7 +375,7 @@ int netstack_mount(struct vos_view *v, struct view_service *svc, const struct vo
 		if (inst.netns_fd >= 0)
 			close(inst.netns_fd);
 		if (desc->destroy)
-			desc->destroy(svc->data, inst.data);
+			SERVICE_CALL(&svc->guard, "destroy", (void)0, desc->destroy(svc->data, inst.data));
 		return -ENOMEM;
 	}
 	*s = (struct netstack){ .view = v, .table = t, .svc = svc, .desc = desc, .data = inst.data,
@@ -406,7 +408,7 @@ int netstack_mount(struct vos_view *v, struct view_service *svc, const struct vo
 	pthread_mutex_lock(&v->lock);
 	svc->mounts++;
 	pthread_mutex_unlock(&v->lock);
-	r = fuse_server_start(fuse_fd, &node_ops, sizeof(node_ops), s, stack_ended, s, &s->server);
+	r = fuse_server_start(fuse_fd, &node_ops, sizeof(node_ops), s, stack_ended, s, NULL, &s->server);
 	if (r < 0) {
 		pthread_mutex_lock(&v->lock);
 		svc->mounts--;
@@ -440,7 +442,7 @@ int netstack_mount(struct vos_view *v, struct view_service *svc, const struct vo
 	return 0;
 fail:
 	if (desc->destroy)
-		desc->destroy(svc->data, s->data);
+		SERVICE_CALL(&svc->guard, "destroy", (void)0, desc->destroy(svc->data, s->data));
 	stack_free(s);
 	return r;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "run-client.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -8,13 +9,15 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "filter.h"
 #include "util.h"
 
 #include "../libvos/daemon-proto.h"
 
-int run_client_prepare(int sock, const struct launched_view *view, char *const *argv, const char *cwd,
-		       const char *const *preload, size_t n_preload, const char *search,
-		       unsigned *ret_id, char *warning, size_t warning_size, char *error, size_t error_size)
+/* PREPARE_VIEW with the prepared view's helper and namespaces. */
+static int send_prepare(int sock, const struct launched_view *view, char *const *argv, const char *cwd,
+			const char *const *preload, size_t n_preload, const char *search, bool exec_trapped,
+			unsigned *ret_id, char *warning, size_t warning_size, char *error, size_t error_size)
 {
 	struct vosd_builder b;
 	vosd_builder_init(&b, VOSD_PREPARE_VIEW);
@@ -27,6 +30,7 @@ int run_client_prepare(int sock, const struct launched_view *view, char *const *
 		vosd_add_string(&b, VOSD_TAG_PRELOAD, preload[i]);
 	if (search && search[0])
 		vosd_add_string(&b, VOSD_TAG_SEARCH_PATH, search);
+	vosd_add_u32(&b, VOSD_TAG_EXEC_TRAPPED, exec_trapped);
 	int fds[4] = { view->helper, view->mntns, STDERR_FILENO, view->userns };
 	_cleanup_free_ char *buf = malloc(VOSD_MSG_MAX);
 	_cleanup_free_ struct vosd_msg *reply = malloc(sizeof(*reply));
@@ -46,7 +50,8 @@ int run_client_prepare(int sock, const struct launched_view *view, char *const *
 	return 0;
 }
 
-int run_client_attach(int sock, unsigned id, const struct launched_view *view, char *error, size_t error_size)
+/* ATTACH_COMMAND: hand over the listener and the command's pid. */
+static int send_attach(int sock, unsigned id, const struct launched_view *view, char *error, size_t error_size)
 {
 	struct vosd_builder b;
 	vosd_builder_init(&b, VOSD_ATTACH_COMMAND);
@@ -57,6 +62,83 @@ int run_client_attach(int sock, unsigned id, const struct launched_view *view, c
 	int r = buf && reply ? vosd_call(sock, &b, &view->listener, 1, buf, reply, error, error_size) : -ENOMEM;
 	vosd_builder_free(&b);
 	return r;
+}
+
+static void release_view_fds(struct launched_view *view)
+{
+	close(view->helper);
+	close(view->mntns);
+	if (view->userns >= 0)
+		close(view->userns);
+	view->helper = view->mntns = view->userns = -1;
+}
+
+int run_client_prepare(int sock, const struct run_client_request *req, struct run_client *ret,
+		       char *warning, size_t warning_size, char *error, size_t error_size)
+{
+	struct run_client rc = {
+		.sock = sock,
+		.cfg = { .argv = req->argv, .user_namespace = true,
+			 .kill_on_supervisor_death = req->kill_on_supervisor_death },
+	};
+	char why[512] = "";
+	bool exec_trapped = filter_exec_wanted();
+	int r = filter_build(&rc.filter, exec_trapped);
+	if (r < 0) {
+		snprintf(error, error_size, "cannot build the seccomp filter: %s", strerror(-r));
+		return r;
+	}
+	const char *lerror;
+	if ((r = launcher_prepare(&rc.cfg, &rc.view, &lerror)) < 0) {
+		seccomp_release(rc.filter);
+		snprintf(error, error_size, "%s: %s", lerror ? lerror : "cannot start the view", strerror(-r));
+		return r;
+	}
+	char cwd[PATH_MAX];
+	struct stat cwd_st;
+	bool layer = req->cwd_layer && getcwd(cwd, sizeof(cwd)) && !streq(cwd, "/") && stat(cwd, &cwd_st) == 0 &&
+		     cwd_st.st_uid == geteuid();
+	r = send_prepare(sock, &rc.view, req->argv, layer ? cwd : NULL, req->services, req->n_services, req->search,
+			 exec_trapped,
+			 &rc.id, warning, warning_size, why, sizeof(why));
+	if (r < 0) {
+		seccomp_release(rc.filter);
+		release_view_fds(&rc.view);
+		snprintf(error, error_size, "%s", why[0] ? why : strerror(-r));
+		return r;
+	}
+	*ret = rc;
+	return 0;
+}
+
+int run_client_start(struct run_client *rc, char *error, size_t error_size, bool *exec_failed)
+{
+	const char *lerror;
+	char why[512] = "";
+	*exec_failed = false;
+	int r = launcher_exec(&rc->cfg, rc->filter, &rc->view, &lerror);
+	seccomp_release(rc->filter);
+	rc->filter = NULL;
+	release_view_fds(&rc->view);
+	if (r < 0) {
+		if (lerror && streq(lerror, "exec")) {
+			*exec_failed = true;
+			snprintf(error, error_size, "%s: %s", rc->cfg.argv[0], strerror(-r));
+		} else {
+			snprintf(error, error_size, "%s: %s", lerror ? lerror : "cannot start the view", strerror(-r));
+		}
+		return r;
+	}
+	r = send_attach(rc->sock, rc->id, &rc->view, why, sizeof(why));
+	close(rc->view.listener);
+	rc->view.listener = -1;
+	if (r < 0) {
+		snprintf(error, error_size, "vosd: %s", why[0] ? why : strerror(-r));
+		kill(rc->view.pid, SIGKILL);
+		run_client_wait(rc->view.pid);
+		return r;
+	}
+	return 0;
 }
 
 int run_client_wait(pid_t command)

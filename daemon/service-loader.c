@@ -109,6 +109,8 @@ static int check_descriptor(const struct vos_service *d, const char *name, char 
 	for (size_t i = 0; d->netstacks && d->netstacks[i]; i++)
 		if (!d->netstacks[i]->name || !d->netstacks[i]->create)
 			return fail(error, size, -EINVAL, "network stack %zu of '%s' has no name or no create operation", i, d->name);
+	if (d->exec_formats && (!d->exec_formats->active || !d->exec_formats->match))
+		return fail(error, size, -EINVAL, "the executable formats of '%s' lack an active or match operation", d->name);
 	return 0;
 }
 

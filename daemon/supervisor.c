@@ -74,6 +74,9 @@ static bool reap(pid_t command, int *status, bool *command_done)
 		int st;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
 		if (pid > 0) {
+			/* A ptrace stop of a thread exec-trap.c is rewriting. */
+			if (WIFSTOPPED(st))
+				continue;
 			if (pid == command) {
 				*status = st;
 				*command_done = true;

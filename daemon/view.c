@@ -76,7 +76,14 @@ int view_new(struct supervisor *sup, unsigned id, struct vos_view **ret)
 	v->sup = sup;
 	v->id = id;
 	v->listener = v->helper = v->userns = v->mntns = -1;
-	pthread_mutex_init(&v->lock, NULL);
+	/* Error-checking: a service that crashes in a call made under the
+	 * lock (unmount, destroy) finds it taken by its own thread in
+	 * view_service_crashed. */
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&v->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	pthread_mutex_init(&v->helper_lock, NULL);
 	pthread_mutex_init(&v->layers_lock, NULL);
 	pthread_cond_init(&v->changed, NULL);
@@ -176,6 +183,9 @@ int view_add_layer(struct vos_view *v, pid_t pid, const char *path)
 		close(dir_fd);
 		return -ENOMEM;
 	}
+	/* Before the first goto: the fail path frees it (clang refuses a
+	 * jump past a cleanup variable's initialisation, gcc frees garbage). */
+	_cleanup_free_ char *in_view = NULL;
 	if ((r = cwd_layer_new(dir_fd, v->helper_pid, v->userns >= 0, &vl->layer)) < 0)
 		goto fail;
 	*req = (struct helper_request){
@@ -195,12 +205,11 @@ int view_add_layer(struct vos_view *v, pid_t pid, const char *path)
 		goto fail;
 	char where[64];
 	snprintf(where, sizeof(where), "/proc/%d/root", v->helper_pid);
-	_cleanup_free_ char *in_view = NULL;
 	if (asprintf(&in_view, "%s%s", where, path) < 0 || outside_dev(AT_FDCWD, in_view, &vl->dev) < 0) {
 		/* Mounted but unidentifiable: serve it, it simply gets no bypass. */
 		vl->dev = 0;
 	}
-	r = fuse_server_start(fuse_fd, &cwd_layer_ops, sizeof(cwd_layer_ops), vl->layer, NULL, NULL, &vl->server);
+	r = fuse_server_start(fuse_fd, &cwd_layer_ops, sizeof(cwd_layer_ops), vl->layer, NULL, NULL, NULL, &vl->server);
 	if (r < 0)
 		goto fail;
 	pthread_mutex_lock(&v->lock);
@@ -302,10 +311,34 @@ static void view_service_free(struct view_service *s)
 	if (!s)
 		return;
 	if (s->module->desc.fini)
-		s->module->desc.fini(s->data);
+		SERVICE_CALL(&s->guard, "fini", (void)0, s->module->desc.fini(s->data));
 	option_list_free(s->options);
-	service_module_unload(s->module);
+	/* A crashed service's code stays mapped: a thread of its own may
+	 * still run it. */
+	if (!service_guard_crashed(&s->guard))
+		service_module_unload(s->module);
 	free(s);
+}
+
+/* A call into `guard`'s service crashed (service-fault.h): say so, and cut
+ * its FUSE connections, so that its mounts fail (EIO, then ENOTCONN)
+ * instead of calling it again. Its kernel mounts (overlay, binfmt_misc)
+ * and network stacks keep working: no service code serves them. The
+ * crashed call may have been made holding the view's lock (view_del_service
+ * releases ended mounts under it): then the list is ours already. */
+static void view_service_crashed(void *ctx, struct service_guard *guard, const char *op, int signo)
+{
+	struct vos_view *v = ctx;
+	const char *sig = service_fault_signal_name(signo);
+	host_log(v, "vos: service %s crashed (%s) in %s; its mounts now fail with EIO/ENOTCONN", guard->name, sig, op);
+	supervisor_debug(v->sup, "view %u: service %s crashed (%s) in %s: cutting its FUSE connections",
+			 v->id, guard->name, sig, op);
+	bool held = pthread_mutex_lock(&v->lock) == EDEADLK;
+	for (struct view_mount *m = v->mounts; m; m = m->next)
+		if (&m->service->guard == guard && !m->ended)
+			fuse_server_abort(m->server);
+	if (!held)
+		pthread_mutex_unlock(&v->lock);
 }
 
 void view_mount_free(struct view_mount *m)
@@ -315,10 +348,11 @@ void view_mount_free(struct view_mount *m)
 	if (m->node)
 		device_node_free(m->node);
 	else if (m->fs && m->fs->unmount)
-		m->fs->unmount(m->service->data, m->fs_userdata);
+		SERVICE_CALL(&m->service->guard, "unmount", (void)0, m->fs->unmount(m->service->data, m->fs_userdata));
 	free(m->type);
 	free(m->source);
 	free(m->target);
+	free(m->alias);
 	free(m);
 }
 
@@ -422,6 +456,10 @@ int view_add_service(struct vos_view *v, const char *name, const char *options,
 		snprintf(error, error_size, "'%s' is not a valid service name (lowercase letters, digits, '_')", name);
 		return -EINVAL;
 	}
+	if ((r = service_fault_init()) < 0) {
+		snprintf(error, error_size, "%s: cannot install the fault handlers: %s", name, strerror(-r));
+		return r;
+	}
 	if ((r = option_list_parse(options, &opts)) < 0) {
 		snprintf(error, error_size, "%s: malformed options '%s' (expected key or key=value, comma-separated)", name, options);
 		return r;
@@ -448,15 +486,27 @@ int view_add_service(struct vos_view *v, const char *name, const char *options,
 	}
 	s->module = TAKE_PTR(module);
 	s->options = TAKE_PTR(opts);
+	s->guard.name = s->module->desc.name;
 	if (s->module->desc.init) {
-		r = s->module->desc.init(&v->host, &s->options->view, &s->data);
+		SERVICE_CALL(&s->guard, "init", r = -EIO,
+			     r = s->module->desc.init(&v->host, &s->options->view, &s->data));
+		int signo = service_guard_crashed(&s->guard);
+		if (signo) {
+			snprintf(error, error_size, "%s: crashed (%s) in its initialisation", name,
+				 service_fault_signal_name(signo));
+			supervisor_debug(v->sup, "view %u: service %s crashed (%s) in init", v->id, name,
+					 service_fault_signal_name(signo));
+		}
 		if (r < 0) {
-			snprintf(error, error_size, "%s: initialisation failed: %s", name, strerror(-r));
+			if (!signo)
+				snprintf(error, error_size, "%s: initialisation failed: %s", name, strerror(-r));
 			s->module->desc.fini = NULL; /* init failed: nothing to finish */
 			view_service_free(s);
 			goto out;
 		}
 	}
+	s->guard.on_crash = view_service_crashed;
+	s->guard.ctx = v;
 	struct view_service **tail = &v->services;
 	while (*tail)
 		tail = &(*tail)->next;

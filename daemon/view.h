@@ -10,6 +10,7 @@
 
 #include "launcher.h"
 #include "options.h"
+#include "service-fault.h"
 #include "service-loader.h"
 
 struct supervisor;
@@ -33,6 +34,7 @@ struct view_service {
 	void *data;                   /* from the service's init() */
 	struct option_list *options;
 	unsigned mounts;              /* live mounts: del is refused while > 0 */
+	struct service_guard guard;   /* every call into it (service-fault.h) */
 	struct view_service *next;    /* load order */
 };
 
@@ -46,7 +48,9 @@ struct view_mount {
 	struct fuse_server *server;
 	bool ended;                   /* the FUSE connection is gone */
 	bool kernel;                  /* a kernel filesystem, no server: it ends by umount2 */
-	uint64_t kernel_mount_id;     /* its mount id in the view, from the helper */
+	uint64_t kernel_mount_id;     /* its mount id in the view, from the helper (also with alias) */
+	char *alias;                  /* mounted elsewhere (vos_fs_mount.mount_target): the target asked
+				       * for, which umount2 accepts; else NULL */
 	dev_t dev;                    /* a device node's st_dev seen from outside (ioctl-trap.h), 0: unknown */
 	struct view_mount *next;
 };

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "daemon-loop.h"
+#include "launch-agent.h"
 #include "util.h"
 
 #if HAVE_LIBSYSTEMD
@@ -89,7 +90,18 @@ static int listen_on(const char *path, bool root, const char **ret_error)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
+	/* Bind and listen under a temporary name in the same directory, then
+	 * rename it into place: whoever sees the socket can connect (no
+	 * ECONNREFUSED between bind and listen), and a stale one is replaced
+	 * atomically. With no room for the longer name, bind in place. */
+	char tmp[sizeof(addr.sun_path)];
+	const char *slash = strrchr(path, '/');
+	int dir_len = slash ? (int)(slash - path + 1) : 0;
+	int n = snprintf(tmp, sizeof(tmp), "%.*s.vosd-%d.sock", dir_len, path, (int)getpid());
+	bool staged = n > 0 && (size_t)n < sizeof(tmp);
+	if (staged)
+		strcpy(addr.sun_path, tmp);
+	unlink(staged ? tmp : path);
 	mode_t old = umask(root ? 0111 : 0177); /* root: anyone may connect; SO_PEERCRED tells who */
 	r = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
 	umask(old);
@@ -98,7 +110,16 @@ static int listen_on(const char *path, bool root, const char **ret_error)
 		return r;
 	*ret_error = "cannot listen";
 	if (listen(fd, 128) < 0)
-		return -errno;
+		r = -errno;
+	else if (staged && rename(tmp, path) < 0) {
+		r = -errno;
+		*ret_error = "cannot move the socket into place";
+	}
+	if (r < 0) {
+		if (staged)
+			unlink(tmp);
+		return r;
+	}
 	*ret_error = NULL;
 	return TAKE_FD(fd);
 }
@@ -138,6 +159,7 @@ static int worker_main(char **argv)
 		.listen_fd = -1,
 		.channel_fd = 3,
 		.id_base = (unsigned)base,
+		.self_exe = "/proc/self/exe", /* launch agents */
 		.verbose = arg_verbose,
 	};
 	struct daemon_loop *d;
@@ -158,9 +180,10 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "worker", no_argument, NULL, 'W' },
+		{ "launch-agent", no_argument, NULL, 'A' },
 		{}
 	};
-	bool worker = false;
+	bool worker = false, agent = false;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:vh", longopts, NULL)) != -1) {
@@ -179,6 +202,9 @@ int main(int argc, char **argv)
 		case 'W':
 			worker = true;
 			break;
+		case 'A':
+			agent = true;
+			break;
 		case 'V':
 			printf("vosd %s\n", VOS_VERSION);
 			return 0;
@@ -192,6 +218,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vosd: unrecognized option '%s' (try 'vosd --help')\n", argv[optind - 1]);
 			return 2;
 		}
+	}
+	if (agent) {
+		int r = launch_agent_main(argc - optind, argv + optind);
+		if (r == 2)
+			fprintf(stderr, "vosd: --launch-agent is internal: vosd starts it for vos_view_launch(3)\n");
+		return r;
 	}
 	if (worker) {
 		if (argc - optind != 3) {

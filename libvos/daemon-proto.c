@@ -33,8 +33,13 @@ struct schema {
 
 static const struct rule prepare_rules[] = {
 	R(HELPER_PID, K_U32, 1, 1), R(ARGV, K_STRING, 1, 256), R(CWD, K_STRING, 0, 1),
-	R(PRELOAD, K_STRING, 0, 64), R(SEARCH_PATH, K_STRING, 0, 1), {0}
+	R(PRELOAD, K_STRING, 0, 64), R(SEARCH_PATH, K_STRING, 0, 1), R(EXEC_TRAPPED, K_U32, 0, 1), {0}
 };
+static const struct rule launch_rules[] = {
+	R(ARGV, K_STRING, 1, 256), R(ENV, K_STRING, 0, VOSD_FIELDS_MAX), R(PRELOAD, K_STRING, 0, 64),
+	R(SEARCH_PATH, K_STRING, 0, 1), {0}
+};
+static const struct rule exit_rules[] = { R(VIEW_ID, K_U32, 1, 1), R(STATUS, K_U32, 1, 1), {0} };
 static const struct rule attach_rules[] = { R(VIEW_ID, K_U32, 1, 1), R(PID, K_U32, 1, 1), {0} };
 static const struct rule view_opt_rules[] = { R(VIEW_ID, K_U32, 0, 1), {0} };
 static const struct rule view_rules[] = { R(VIEW_ID, K_U32, 1, 1), {0} };
@@ -46,7 +51,7 @@ static const struct rule ok_rules[] = {
 	R(VIEW_ID, K_U32, 0, 4096), R(MESSAGE, K_STRING, 0, 1), R(TEXT, K_STRING, 0, 4096),
 	R(VIEW, K_NESTED, 0, 4096), R(VERSION, K_STRING, 0, 1), R(UPTIME, K_U64, 0, 1),
 	R(VIEWS, K_U32, 0, 1), R(RSS, K_U64, 0, 1), R(DAEMON_PID, K_U32, 0, 1),
-	R(WORKERS, K_U32, 0, 1), {0}
+	R(WORKERS, K_U32, 0, 1), R(PID, K_U32, 0, 1), {0}
 };
 static const struct rule error_rules[] = { R(ERRNO, K_U32, 1, 1), R(MESSAGE, K_STRING, 1, 1), {0} };
 static const struct rule record_rules[] = {
@@ -64,8 +69,10 @@ static const struct schema schemas[] = {
 	{ VOSD_SERVICE_LIST, 0, 0, view_rules },
 	{ VOSD_STOP_VIEW, 0, 0, view_rules },
 	{ VOSD_STATUS, 0, 0, no_rules },
+	{ VOSD_LAUNCH_VIEW, 4, 4, launch_rules },
 	{ VOSD_REPLY_OK, 0, 0, ok_rules },
 	{ VOSD_REPLY_ERROR, 0, 0, error_rules },
+	{ VOSD_VIEW_EXIT, 0, 0, exit_rules },
 	{ VOSD_VIEW_RECORD, 0, 0, record_rules },
 };
 

@@ -31,6 +31,20 @@
  *                  directory layer over it), PRELOAD..., SEARCH_PATH
  *                  → OK: VIEW_ID [MESSAGE: a warning]
  *   ATTACH_COMMAND fds: seccomp listener; PID, VIEW_ID → OK
+ *
+ * Launching a view for a libvos caller (vos_view_launch, vos/vos.h): vosd
+ * does what `vos run` does, in a launch agent it starts for the caller
+ * (`vosd --launch-agent`, running as vosd's own user; daemon/launch-agent.h).
+ *   LAUNCH_VIEW    fds: stdin, stdout, stderr, working directory (O_PATH)
+ *                  ARGV..., ENV..., PRELOAD..., SEARCH_PATH (optional)
+ *                  → OK: VIEW_ID PID [MESSAGE: a warning]
+ *                    once the command runs, or ERROR (the agent's one-line
+ *                    reason, e.g. the command could not be executed)
+ *                  then, unsolicited, when the command has exited and every
+ *                  process of the view is gone:
+ *                  → VIEW_EXIT: VIEW_ID STATUS (wait status, as waitpid)
+ * After LAUNCH_VIEW the connection belongs to that view: the agent holds it
+ * and vosd reads nothing more from it.
  */
 #pragma once
 
@@ -70,9 +84,11 @@ enum vosd_type {
 	VOSD_SERVICE_LIST = 7,   /* VIEW_ID → OK: TEXT */
 	VOSD_STOP_VIEW = 8,      /* VIEW_ID */
 	VOSD_STATUS = 9,         /* → OK: VERSION UPTIME VIEWS RSS DAEMON_PID WORKERS */
-	VOSD_TYPE_REQUEST_MAX = 9,
+	VOSD_LAUNCH_VIEW = 10,   /* see above */
+	VOSD_TYPE_REQUEST_MAX = 10,
 	VOSD_REPLY_OK = 100,
 	VOSD_REPLY_ERROR = 101,
+	VOSD_VIEW_EXIT = 102,    /* after LAUNCH_VIEW: VIEW_ID STATUS */
 	/* Not a message: the schema of one VOSD_VIEW field's nested fields. */
 	VOSD_VIEW_RECORD = 200,
 };
@@ -99,7 +115,10 @@ enum vosd_tag {
 	VOSD_TAG_SERVICES = 19,   /* string: names, comma-separated */
 	VOSD_TAG_DAEMON_PID = 20, /* u32 */
 	VOSD_TAG_WORKERS = 21,    /* u32 */
-	VOSD_TAG_MAX = 21,
+	VOSD_TAG_ENV = 22,        /* string "NAME=value", repeated */
+	VOSD_TAG_STATUS = 23,     /* u32: a wait status */
+	VOSD_TAG_EXEC_TRAPPED = 24, /* u32 0/1: the view's filter traps execve */
+	VOSD_TAG_MAX = 24,
 };
 
 /* A message under construction: append fields, then send. */

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,36 @@ static int check_fuse_fd(void)
 	return 0;
 }
 
+/* A module that crashes ends this process, and with it the connection
+ * (the request in flight fails with ECONNABORTED, later ones with
+ * ENOTCONN): say which module it was, then die of the signal as before. */
+static const char *crashing_module;
+
+static void say_crash(int signo)
+{
+	const char *sig = signo == SIGSEGV ? "SIGSEGV" : signo == SIGBUS ? "SIGBUS" : signo == SIGFPE ? "SIGFPE"
+			: signo == SIGILL ? "SIGILL" : "SIGABRT";
+	const char *parts[] = { "umfuse: ", crashing_module, " crashed (", sig,
+				"); its mount now fails with ENOTCONN\n" };
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		ssize_t n = write(STDERR_FILENO, parts[i], strlen(parts[i]));
+		(void)n;
+	}
+	/* SA_RESETHAND restored the default action: the fault happens
+	 * again on return, abort() raises again by itself. */
+}
+
+static void report_crashes(const char *module)
+{
+	const char *slash = strrchr(module, '/');
+	crashing_module = slash ? slash + 1 : module;
+	struct sigaction sa = { .sa_handler = say_crash, .sa_flags = SA_RESETHAND };
+	sigemptyset(&sa.sa_mask);
+	const int signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaction(signals[i], &sa, NULL);
+}
+
 static int run_module(int argc, char **argv)
 {
 	mode_t root = S_IFDIR;
@@ -129,6 +160,7 @@ static int run_module(int argc, char **argv)
 		return usage();
 	if (check_fuse_fd() < 0)
 		return 1;
+	report_crashes(argv[0]);
 	int r = runner_seccomp(false);
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot install the seccomp filter: %s\n", program_name, strerror(-r));

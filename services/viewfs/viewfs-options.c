@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* viewfs mount options, as umview's viewfs took them: move (default),
- * merge, cow, mincow, renew, except=PATH (repeatable), debug; and the
+ * merge, cow, mincow, renew, except=PATH (repeatable), debug; fuse (cow
+ * through fuse-overlayfs); and the
  * passthrough's: hide=PATH[:PATH...], hidename=NAME[:NAME...], mode=MODE,
  * uid=N, gid=N, recursive. */
 #include <errno.h>
@@ -173,6 +174,8 @@ int viewfs_args_parse(const struct vos_service_host *host, const struct vos_opti
 			a.renew = true;
 		} else if (strcmp(key, "debug") == 0 && !value) {
 			a.debug = true;
+		} else if (strcmp(key, "fuse") == 0 && !value) {
+			a.fuse = true;
 		} else if (strcmp(key, "recursive") == 0 && !value) {
 			recursive = true;
 		} else if (strcmp(key, "except") == 0) {
@@ -186,6 +189,9 @@ int viewfs_args_parse(const struct vos_service_host *host, const struct vos_opti
 			} else {
 				a.except[a.n_except++] = value;
 			}
+		} else if (strcmp(key, "hide") == 0 && !value) {
+			a.hide_self = true;
+			a.passthrough = true;
 		} else if (strcmp(key, "hide") == 0 || strcmp(key, "hidename") == 0) {
 			bool names = strcmp(key, "hidename") == 0;
 			if (!value || !value[0]) {
@@ -244,8 +250,16 @@ int viewfs_args_parse(const struct vos_service_host *host, const struct vos_opti
 		host->log(host->core, "viewfs: renew needs cow or mincow");
 		r = -EINVAL;
 	}
+	if (r == 0 && a.fuse && a.mode != VIEWFS_COW && a.mode != VIEWFS_MINCOW) {
+		host->log(host->core, "viewfs: fuse needs cow or mincow");
+		r = -EINVAL;
+	}
 	if (r == 0 && a.passthrough && a.mode_given && a.mode != VIEWFS_MOVE) {
 		host->log(host->core, "viewfs: hide, mode, uid and gid work alone, not with %s", viewfs_mode_name(a.mode));
+		r = -EINVAL;
+	}
+	if (r == 0 && a.hide_self && (a.n_hide || a.n_hidename || a.attr.set_mode || a.attr.set_uid || a.attr.set_gid)) {
+		host->log(host->core, "viewfs: hide (the target itself) goes alone; to combine, mount hide=NAME on its directory");
 		r = -EINVAL;
 	}
 	if (r == 0 && a.n_except && (a.passthrough || (a.mode != VIEWFS_MERGE && a.mode != VIEWFS_COW &&

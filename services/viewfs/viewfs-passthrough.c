@@ -114,6 +114,48 @@ static int resolve_own(struct viewfs *v, const struct vos_mount_request *req, co
 	return r;
 }
 
+/* Bare hide: TARGET (not followed if a symlink) as the view sees it, split
+ * into its directory (*ret_parent, allocated) and its name (pointing into
+ * the same allocation). */
+static int hide_self_split(struct viewfs *v, const struct vos_mount_request *req, bool own_source,
+			   char **ret_parent, const char **ret_name)
+{
+	if (own_source) {
+		VIEWFS_LOG(v, "viewfs: hide (alone) hides the target itself: give SOURCE none "
+			      "(mount -t viewfs -o hide none PATH)");
+		return -EINVAL;
+	}
+	int fd = v->host->open(v->host->core, req->pid, req->target, O_PATH | O_NOFOLLOW);
+	if (fd < 0) {
+		VIEWFS_LOG(v, "viewfs: hide: %s: %s", req->target, strerror(-fd));
+		return fd;
+	}
+	char *path = fd_path(fd);
+	close(fd);
+	if (!path)
+		return -ENOMEM;
+	char *slash = strrchr(path, '/');
+	if (!slash || !slash[1]) {
+		VIEWFS_LOG(v, "viewfs: hide: %s: the root cannot be hidden", req->target);
+		free(path);
+		return -EINVAL;
+	}
+	/* "/name": the parent is "/"; keep the name after it. */
+	size_t plen = slash == path ? 1 : (size_t)(slash - path);
+	char *out = malloc(strlen(path) + 2);
+	if (!out) {
+		free(path);
+		return -ENOMEM;
+	}
+	memcpy(out, path, plen);
+	out[plen] = '\0';
+	strcpy(out + plen + 1, slash + 1);
+	free(path);
+	*ret_parent = out;
+	*ret_name = out + plen + 1;
+	return 0;
+}
+
 static int read_idmap(pid_t pid, const char *which, struct passthrough_idmap *map)
 {
 	char path[64], buf[4096];
@@ -134,9 +176,21 @@ int viewfs_passthrough_mount(struct viewfs *v, const struct vos_mount_request *r
 {
 	bool own_source = req->source && req->source[0] && strcmp(req->source, "none") != 0;
 	const char *source = own_source ? req->source : req->target;
+	/* Bare hide: TARGET itself vanishes, through a passthrough of its
+	 * directory mounted there (vos_fs_mount.mount_target); umount of
+	 * TARGET brings it back. */
+	char *parent = NULL;
+	const char *self_name = NULL;
+	if (a->hide_self) {
+		int r = hide_self_split(v, req, own_source, &parent, &self_name);
+		if (r < 0)
+			return r;
+		source = parent;
+	}
 	int fd = v->host->open(v->host->core, req->pid, source, O_PATH);
 	if (fd < 0) {
 		VIEWFS_LOG(v, "viewfs: %s: %s", source, strerror(-fd));
+		free(parent);
 		return fd;
 	}
 	struct passthrough_rules lower = { 0 };
@@ -157,7 +211,7 @@ int viewfs_passthrough_mount(struct viewfs *v, const struct vos_mount_request *r
 	}
 
 	/* The lower passthrough's rules first: ours win where both speak. */
-	size_t n_rules = lower.n_rules + a->n_hide + 1, n_names = lower.n_hidden_names + a->n_hidename;
+	size_t n_rules = lower.n_rules + a->n_hide + 2, n_names = lower.n_hidden_names + a->n_hidename;
 	struct passthrough_rule *rules = calloc(n_rules, sizeof(*rules));
 	const char **names = calloc(n_names + 1, sizeof(*names));
 	if (r == 0 && (!rules || !names))
@@ -168,6 +222,8 @@ int viewfs_passthrough_mount(struct viewfs *v, const struct vos_mount_request *r
 			rules[nr++] = lower.rules[i];
 		for (size_t i = 0; i < a->n_hide; i++)
 			rules[nr++] = (struct passthrough_rule){ .path = a->hide[i], .hide = true };
+		if (self_name)
+			rules[nr++] = (struct passthrough_rule){ .path = self_name, .hide = true };
 		if (a->attr.set_mode || a->attr.set_uid || a->attr.set_gid)
 			rules[nr++] = (struct passthrough_rule){ .path = "", .attr = a->attr };
 		for (size_t i = 0; i < lower.n_hidden_names; i++)
@@ -189,7 +245,7 @@ int viewfs_passthrough_mount(struct viewfs *v, const struct vos_mount_request *r
 	struct viewfs_mount *m = NULL;
 	if (r == 0) {
 		m = calloc(1, sizeof(*m));
-		if (!m || !(m->target = target_path(v, req)))
+		if (!m || !(m->target = parent ? strdup(parent) : target_path(v, req)))
 			r = -ENOMEM;
 	}
 	if (r == 0) {
@@ -199,6 +255,7 @@ int viewfs_passthrough_mount(struct viewfs *v, const struct vos_mount_request *r
 	}
 	free(rules);
 	free(names);
+	free(parent); /* self_name pointed into it */
 	bool stacked = lower.n_rules || lower.n_hidden_names;
 	passthrough_rules_free(&lower);
 	if (fd >= 0)
@@ -225,6 +282,7 @@ int viewfs_passthrough_mount(struct viewfs *v, const struct vos_mount_request *r
 		.ops_size = sizeof(passthrough_ops),
 		.userdata = m->pt,
 		.root_mode = S_ISDIR(st.st_mode) ? S_IFDIR : S_IFREG,
+		.mount_target = a->hide_self ? m->target : NULL,
 	};
 	return 0;
 }

@@ -13,6 +13,11 @@
  *                                             upperdir=LAYER: every change
  *                                             lands in LAYER
  *
+ * In a view that does not map the host's root, over a TARGET owned by an
+ * id the view does not map (root's /usr), overlayfs would refuse every
+ * write: there cow is served by fuse-overlayfs, run outside the view
+ * (viewfs-fuse-cow.c); `-o cow,fuse` asks for that anywhere.
+ *
  * overlayfs needs a work directory on the layer's filesystem that is not
  * inside the layer: viewfs uses `.NAME.viewfs-work` beside the layer
  * directory NAME (created on first use, kept for the next mount).
@@ -22,7 +27,8 @@
  *                                             original: bound back on top
  *                                             by the core (mount-trap.c)
  *
- * hide=, hidename=, mode=, uid=, gid=
+ * hide=, hidename=, mode=, uid=, gid=, and bare hide (`-o hide none PATH`:
+ * PATH itself vanishes, a passthrough of its directory mounted there)
  * need what the kernel cannot do: a FUSE passthrough served by viewfs
  * itself (viewfs-passthrough.c).
  *
@@ -251,6 +257,60 @@ static int build_options(struct viewfs *v, const struct vos_mount_request *req, 
 	return r;
 }
 
+/* cow over a tree the view's root cannot change: fuse-overlayfs serves it
+ * (viewfs-fuse-cow.c). -EAGAIN: overlayfs can do it. */
+static int fuse_cow_mount(struct viewfs *v, const struct vos_mount_request *req, const struct viewfs_args *a,
+			  struct vos_fs_mount *ret_mount)
+{
+	int target = open_in(v, req->pid, req->target, O_PATH | O_DIRECTORY);
+	if (target < 0)
+		return target;
+	bool fuse = a->fuse;
+	int r = 0;
+	if (!fuse && !on_fuse(target))
+		r = viewfs_cow_needs_fuse(v, req, target, &fuse);
+	if (r < 0 || !fuse) {
+		close(target);
+		return r < 0 ? r : -EAGAIN;
+	}
+	int layer = -1;
+	char *work = NULL;
+	struct viewfs_fuse_cow *cow = NULL;
+	if (a->n_except) {
+		LOG(v, "viewfs: except= does not go with cow through fuse-overlayfs (%s)",
+		    a->fuse ? "the fuse option" : "a tree owned by a user the view does not map");
+		r = -EINVAL;
+	}
+	if (r == 0 && (layer = open_in(v, req->pid, req->source, O_PATH | O_DIRECTORY)) < 0)
+		r = layer;
+	if (r == 0 && a->renew)
+		r = renew_layer(v, req);
+	if (r == 0)
+		r = layer_workdir(v, req->pid, req->source, &work);
+	if (r == 0)
+		r = viewfs_fuse_cow_prepare(v, req, layer, target, work, &cow);
+	struct viewfs_mount *m = NULL;
+	if (r == 0 && !(m = calloc(1, sizeof(*m))))
+		r = -ENOMEM;
+	if (r == 0 && a->debug)
+		LOG(v, "viewfs: %s %s on %s: fuse-overlayfs", viewfs_mode_name(a->mode), req->source, req->target);
+	close(target);
+	if (layer >= 0)
+		close(layer);
+	free(work);
+	if (r < 0) {
+		viewfs_fuse_cow_free(cow);
+		return r;
+	}
+	m->cow = cow;
+	*ret_mount = (struct vos_fs_mount){
+		.serve = viewfs_fuse_cow_serve,
+		.userdata = m,
+		.root_mode = S_IFDIR,
+	};
+	return 0;
+}
+
 static int viewfs_mount(void *service, const struct vos_mount_request *req, struct vos_fs_mount *ret_mount)
 {
 	struct viewfs *v = service;
@@ -276,6 +336,15 @@ static int viewfs_mount(void *service, const struct vos_mount_request *req, stru
 	if ((r = check_paths(v, req, &a)) < 0 || (r = check_excepts(v, req, &a)) < 0) {
 		viewfs_args_free(&a);
 		return r;
+	}
+
+	if (a.mode == VIEWFS_COW || a.mode == VIEWFS_MINCOW) {
+		r = fuse_cow_mount(v, req, &a, ret_mount);
+		if (r != -EAGAIN) {
+			viewfs_args_free(&a);
+			return r;
+		}
+		r = 0;
 	}
 
 	struct viewfs_mount *m = calloc(1, sizeof(*m));
@@ -316,8 +385,11 @@ static int viewfs_mount(void *service, const struct vos_mount_request *req, stru
 
 static void viewfs_unmount(void *service, void *userdata)
 {
-	if (!viewfs_passthrough_unmount(service, userdata))
-		free(userdata); /* a kernel mount's options */
+	if (viewfs_passthrough_unmount(service, userdata))
+		return;
+	struct viewfs_mount *m = userdata; /* a kernel mount's options, or fuse-overlayfs */
+	viewfs_fuse_cow_free(m->cow);
+	free(m);
 }
 
 static const struct vos_filesystem viewfs_fs = {

@@ -26,11 +26,13 @@ struct viewfs_args {
 	enum viewfs_mode mode;
 	bool mode_given;       /* move, merge, cow or mincow named */
 	bool renew;
+	bool fuse;             /* cow through fuse-overlayfs even where overlayfs could */
 	bool debug;
 	size_t n_except;
 	const char *except[VIEWFS_EXCEPT_MAX]; /* relative to TARGET, as given */
 	/* hide=, hidename=, mode=, uid=, gid=: a passthrough served by viewfs */
 	bool passthrough;
+	bool hide_self;                        /* bare `hide`: TARGET itself disappears */
 	size_t n_hide, n_hidename;
 	const char *hide[VIEWFS_HIDE_MAX];     /* relative to the mount's root */
 	const char *hidename[VIEWFS_HIDE_MAX]; /* names hidden everywhere */
@@ -57,8 +59,10 @@ struct viewfs {
 	struct viewfs_mount *passthroughs; /* live hide/mode mounts, newest first */
 };
 
+struct viewfs_fuse_cow;
 struct viewfs_mount {
 	bool passthrough;
+	struct viewfs_fuse_cow *cow;   /* cow served by fuse-overlayfs (viewfs-fuse-cow.c) */
 	char options[8192];            /* kernel mounts: their options */
 	/* passthroughs */
 	struct viewfs *service;
@@ -75,6 +79,18 @@ int viewfs_passthrough_mount(struct viewfs *v, const struct vos_mount_request *r
 			     struct vos_fs_mount *ret_mount);
 /* The mount whose FUSE userdata is `userdata` ended: false if that is not a passthrough. */
 bool viewfs_passthrough_unmount(struct viewfs *v, void *userdata);
+
+/* cow and mincow over a tree the view's root has no power over (owned by
+ * an id the view does not map, in a view that does not map the host's
+ * root): overlayfs would refuse every write, so fuse-overlayfs serves it
+ * (viewfs-fuse-cow.c). target_fd: TARGET opened through the view. */
+int viewfs_cow_needs_fuse(struct viewfs *v, const struct vos_mount_request *req, int target_fd, bool *ret);
+/* Check the paths and find the program; `workdir` as the caller sees it. */
+int viewfs_fuse_cow_prepare(struct viewfs *v, const struct vos_mount_request *req, int layer_fd, int target_fd,
+			    const char *workdir, struct viewfs_fuse_cow **ret);
+void viewfs_fuse_cow_free(struct viewfs_fuse_cow *cow);
+/* vos_fs_mount.serve; userdata: the struct viewfs_mount. */
+void viewfs_fuse_cow_serve(void *userdata, int fuse_fd);
 
 /* Append `path` to `buf` (of `size`, NUL-terminated) with ',' ':' and
  * backslash escaped for overlay options. -ENAMETOOLONG if it does not fit. */

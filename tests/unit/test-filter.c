@@ -40,7 +40,7 @@ static void test_filter_traps_mount_family_only(void **state)
 {
 	(void)state;
 	scmp_filter_ctx ctx;
-	assert_int_equal(filter_build(&ctx), 0);
+	assert_int_equal(filter_build(&ctx, false), 0);
 	char *pfc = render(ctx);
 
 	for (size_t i = 0; i < filter_trapped_syscalls_count; i++) {
@@ -63,16 +63,45 @@ static void test_filter_traps_mount_family_only(void **state)
 		snprintf(rule, sizeof(rule), "$a1.lo32 & 0xffffffff == %u", ioctl_trap_requests[i]);
 		assert_non_null(strstr(pfc, rule));
 	}
+	/* exec runs untouched unless asked for. */
+	char execve_rule[64];
+	snprintf(execve_rule, sizeof(execve_rule), "if ($syscall == %d)", SCMP_SYS(execve));
+	assert_null(strstr(pfc, execve_rule));
 	assert_non_null(strstr(pfc, "action ALLOW"));
 	free(pfc);
 	seccomp_release(ctx);
+}
+
+static void test_filter_traps_exec_when_asked(void **state)
+{
+	(void)state;
+	scmp_filter_ctx ctx;
+	assert_int_equal(filter_build(&ctx, true), 0);
+	char *pfc = render(ctx);
+	char rule[64];
+	snprintf(rule, sizeof(rule), "if ($syscall == %d)", SCMP_SYS(execve));
+	assert_non_null(strstr(pfc, rule));
+	snprintf(rule, sizeof(rule), "if ($syscall == %d)", SCMP_SYS(execveat));
+	assert_non_null(strstr(pfc, rule));
+	free(pfc);
+	seccomp_release(ctx);
+}
+
+static void test_filter_exec_wanted_follows_the_environment(void **state)
+{
+	(void)state;
+	setenv("VOS_TRAP_EXEC", "1", 1);
+	assert_true(filter_exec_wanted());
+	setenv("VOS_TRAP_EXEC", "0", 1);
+	assert_false(filter_exec_wanted());
+	unsetenv("VOS_TRAP_EXEC");
 }
 
 static void test_filter_refuses_foreign_abi(void **state)
 {
 	(void)state;
 	scmp_filter_ctx ctx;
-	assert_int_equal(filter_build(&ctx), 0);
+	assert_int_equal(filter_build(&ctx, false), 0);
 	uint32_t action;
 	assert_int_equal(seccomp_attr_get(ctx, SCMP_FLTATR_ACT_BADARCH, &action), 0);
 	assert_int_equal(action, SCMP_ACT_KILL_PROCESS);
@@ -100,7 +129,7 @@ static void test_filter_notifies(void **state)
 {
 	(void)state;
 	scmp_filter_ctx ctx;
-	assert_int_equal(filter_build(&ctx), 0);
+	assert_int_equal(filter_build(&ctx, false), 0);
 	struct sock_fprog prog;
 	assert_int_equal(filter_compile(ctx, &prog), 0);
 	int fdpipe[2];
@@ -151,6 +180,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filter_traps_mount_family_only),
+		cmocka_unit_test(test_filter_traps_exec_when_asked),
+		cmocka_unit_test(test_filter_exec_wanted_follows_the_environment),
 		cmocka_unit_test(test_filter_refuses_foreign_abi),
 		cmocka_unit_test(test_filter_notifies),
 	};

@@ -20,6 +20,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -82,7 +83,18 @@ struct vos_service_host {
 	 * /proc path: the kernel keeps processes outside the view out of the
 	 * view's FUSE mounts. Returns an fd or -errno. */
 	int (*open)(void *core, pid_t pid, const char *path, int flags);
+	/* ABI 1.3 (read it only when `size` covers it): true when the view's
+	 * execve and execveat reach exec_formats. They do where binfmt_misc
+	 * has no instance per user namespace (Linux < 6.7), or when the view
+	 * was started with VOS_TRAP_EXEC=1; otherwise the kernel runs every
+	 * exec and exec formats never see one. */
+	bool exec_trapped;
 };
+
+/* Whether `host` says the view traps exec (false from an older core). */
+#define VOS_HOST_EXEC_TRAPPED(host)                                                                 \
+	((host)->size >= offsetof(struct vos_service_host, exec_trapped) + sizeof(bool) &&          \
+	 (host)->exec_trapped)
 
 /* A mount request as the process in the view made it. */
 struct vos_mount_request {
@@ -124,6 +136,12 @@ struct vos_fs_mount {
 	 * the source path, verbatim. Paths are resolved as the calling process
 	 * sees them (absolute, or relative to its cwd). NULL otherwise. */
 	const char *kernel_options;
+	/* Optional (ABI 1.3), with ops or serve: mount at this path instead of
+	 * the request's target (absolute, as the calling process sees it).
+	 * The mount stays known by the request's target: umount2() of that
+	 * path unmounts it. viewfs hides a path this way, with a mount on its
+	 * parent directory. NULL: the request's target. */
+	const char *mount_target;
 };
 
 /* A filesystem named "*" receives every subtype not matched otherwise by
@@ -235,6 +253,54 @@ struct vos_netstack {
 	void (*destroy)(void *service, void *data);
 };
 
+/* ---- executable formats (ABI 1.3) ---- */
+
+/* For kernels whose binfmt_misc has no per-user-namespace instances (Linux
+ * < 6.7), a service can claim executable formats itself: the core traps
+ * every execve(2) and execveat(2) of the view, asks the service whether
+ * the file is of one of its formats and, if so, makes the process exec
+ * the interpreter instead, with binfmt_misc's argument convention:
+ * interpreter, the file's path, then the original arguments (without the
+ * original argv[0] unless VOS_EXEC_PRESERVE_ARGV0). See umbinfmt(7). */
+
+#define VOS_EXEC_HEADER_SIZE 256 /* the kernel's BINPRM_BUF_SIZE */
+#define VOS_EXEC_INTERPRETER_MAX 1920 /* binfmt_misc's longest registration */
+
+#define VOS_EXEC_PRESERVE_ARGV0 0x1u /* binfmt_misc's P flag */
+
+/* The file being executed. */
+struct vos_exec_file {
+	const char *path; /* as the kernel names it to the interpreter: execve's
+			   * filename; "/dev/fd/N" or "/dev/fd/N/NAME" for
+			   * execveat from a directory fd or AT_EMPTY_PATH */
+	const unsigned char *header; /* its first VOS_EXEC_HEADER_SIZE bytes,
+				      * zero-filled past the end of the file */
+	pid_t pid;        /* the calling thread (supervisor's pid namespace) */
+};
+
+/* How to run it. */
+struct vos_exec_handler {
+	char interpreter[VOS_EXEC_INTERPRETER_MAX]; /* resolved as exec resolves
+						     * a path, from the caller's cwd */
+	unsigned flags;   /* VOS_EXEC_* */
+};
+
+struct vos_exec_formats {
+	/* Mandatory. Should the core look at execs now (a format is
+	 * registered)? Called for every exec of the view on the
+	 * supervisor's event loop: it must not block (read an atomic). */
+	bool (*active)(void *service);
+	/* Mandatory. 1 and *ret filled when `file` is of an enabled format,
+	 * 0 when it is not (the kernel then runs it as usual), or -errno,
+	 * which the exec fails with. Any thread, concurrently. */
+	int (*match)(void *service, const struct vos_exec_file *file, struct vos_exec_handler *ret);
+	/* Optional. Could a file named `path` (as in struct vos_exec_file)
+	 * be of an enabled format, whatever it holds? False lets the core
+	 * leave the exec to the kernel without opening the file. Called on
+	 * the event loop like active(): no blocking beyond a short lock. */
+	bool (*may_match)(void *service, const char *path);
+};
+
 /* ---- the descriptor ---- */
 
 struct vos_service {
@@ -253,6 +319,8 @@ struct vos_service {
 	const struct vos_device *const *devices;
 	/* ABI 1.1: NULL-terminated network stacks; may be NULL. */
 	const struct vos_netstack *const *netstacks;
+	/* ABI 1.3: executable formats; may be NULL. */
+	const struct vos_exec_formats *exec_formats;
 	/* New members are appended here in later minors. */
 };
 

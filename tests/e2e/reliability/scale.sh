@@ -1,6 +1,6 @@
 #!/bin/bash
 # Load and scale, bounded: 1,000 processes in one view, 64 threads making
-# trapped calls at once, 50 views at the same time, and no fd or memory
+# trapped calls at once, 100 views at the same time, and no fd or memory
 # growth in a supervisor across 10 rounds of load/mount/I-O/umount/unload.
 . "$(dirname "$0")/../lib.sh"
 require_fuse
@@ -14,7 +14,7 @@ expect_eq "64 threads x 200 trapped calls" "ok 12800" "$out"
 
 # Many views at once, each with its own service and device.
 pids=()
-for i in $(seq 50); do
+for i in $(seq 100); do
 	mkdir "v$i"
 	(cd "v$i" && step 120 "$VOS" run -- sh -c '
 		um_add_service umdev && mount -t umdevtrivhd none disk &&
@@ -25,7 +25,7 @@ for i in $(seq 50); do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 good=$(cat v*/out | grep -c '^same$')
-expect_eq "50 concurrent views each served their device" 50 "$good"
+expect_eq "100 concurrent views each served their device" 100 "$good"
 
 # Resource use of one supervisor over 20 rounds; compared after warm-up
 # (allocator arenas and cached thread stacks fill during the first ones).

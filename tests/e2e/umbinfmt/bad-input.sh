@@ -3,10 +3,11 @@
 # own error and registers nothing; vos-binfmt-check names the broken rule;
 # the mirror parser agrees with the running kernel on thousands of fuzzed
 # strings; bad mount and service options get one line and a failure.
+# UMBINFMT_MODE=kernel|trap (see mode.sh): in trap mode umbinfmt's own
+# directory must give the kernel's errors, and the differential run
+# compares it with the mirror parser through FUSE.
 . "$(dirname "$0")/../lib.sh"
-
-"$VOS" features | grep -Eq '^binfmt_misc in user namespaces +yes' ||
-	skip "binfmt_misc in user namespaces needs Linux >= 6.7 (vos features says no)"
+. "$(dirname "$0")/mode.sh"
 CHECK="$VOS_BUILD_ROOT/services/umbinfmt/vos-binfmt-check"
 FUZZ="$VOS_BUILD_ROOT/tests/unit/test-binfmt-parse"
 
@@ -35,9 +36,10 @@ EOF
 magic257=$(printf 'A%.0s' $(seq 257))
 sed -i "s/MAGIC257/:foo:M::$magic257::\/bin\/cat:/" "$TEST_DIR/cases"
 
-cat > "$TEST_DIR/in-view.sh" <<'EOF'
+echo "ADD=umbinfmt$UMBINFMT_OPTS FUSE=$([ "$UMBINFMT_MODE" = trap ] && echo --fuse)" > "$TEST_DIR/in-view.sh"
+cat >> "$TEST_DIR/in-view.sh" <<'EOF'
 B=/proc/sys/fs/binfmt_misc
-um_add_service umbinfmt 2>/dev/null || exit 10
+um_add_service $ADD 2>/dev/null || exit 10
 mount -t umbinfmt none $B || exit 11
 while IFS='|' read -r name string expected; do
 	err=$( { echo "$string" > $B/register; } 2>&1 )
@@ -51,7 +53,7 @@ echo ':rel:E::rel::cat:' > $B/register && echo "relative-interpreter=accepted: $
 err=$( { echo 2 > $B/status; } 2>&1 ); echo "bad status command=[${err##*: }]"
 err=$( { echo 01 > $B/foo; } 2>&1 ); echo "bad entry command=[${err##*: }]"
 echo -1 > $B/status
-"$2" --kernel $B --count 4000 --seed 20260 && echo differential=ok
+"$2" --kernel $B --count 4000 --seed 20260 $FUSE && echo differential=ok
 umount $B
 mount -t umbinfmt -o foo none $B; echo "mount-with-option=$?"
 EOF
@@ -87,4 +89,11 @@ msg=$("$CHECK" --bogus x 2>&1 | head -1); expect_match "vos-binfmt-check bad opt
 out=$(vos_run -- sh -c 'um_add_service umbinfmt,bogus; echo "add=$?"' 2>&1)
 expect_match "unknown service option refused" "^add=1$" "$out"
 expect_match "... naming it" "umbinfmt: unknown option 'bogus'" "$out"
+out=$(vos_run -- sh -c 'um_add_service umbinfmt,mode=fast; echo "add=$?"' 2>&1)
+expect_match "unknown mode refused" "^add=1$" "$out"
+expect_match "... naming it" "^umbinfmt: mode must be auto, kernel or trap \(got 'fast'\)$" "$out"
+# mode=trap in a view that does not trap exec (VOS_TRAP_EXEC=0): refused.
+out=$(VOS_TRAP_EXEC=0 vos_run -- sh -c 'um_add_service umbinfmt,mode=trap; echo "add=$?"' 2>&1)
+expect_match "mode=trap without exec trapping refused" "^add=1$" "$out"
+expect_match "... saying what to do" "^umbinfmt: mode=trap needs a view that traps exec: start it with VOS_TRAP_EXEC=1" "$out"
 finish

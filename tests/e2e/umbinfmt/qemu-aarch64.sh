@@ -2,11 +2,9 @@
 # umbinfmt, foreign architecture: qemu-aarch64-static registered in a view
 # (magic and mask from qemu's qemu-binfmt-conf.sh) runs a static aarch64
 # binary directly; before the registration, and on the host, the same file
-# does not run.
+# does not run. UMBINFMT_MODE=kernel|trap (see mode.sh).
 . "$(dirname "$0")/../lib.sh"
-
-"$VOS" features | grep -Eq '^binfmt_misc in user namespaces +yes' ||
-	skip "binfmt_misc in user namespaces needs Linux >= 6.7 (vos features says no)"
+. "$(dirname "$0")/mode.sh"
 QEMU=/usr/bin/qemu-aarch64-static
 [ -x "$QEMU" ] || skip "$QEMU missing (Debian package qemu-user-static)"
 [ "$(uname -m)" != aarch64 ] || skip "this machine is aarch64: nothing foreign to run"
@@ -51,9 +49,10 @@ host_before=$(ls -lA /proc/sys/fs/binfmt_misc 2>&1)
 cat > "$TEST_DIR/in-view.sh" <<EOF
 B=/proc/sys/fs/binfmt_misc
 H=$TEST_DIR/hello-aarch64
+ADD=umbinfmt$UMBINFMT_OPTS
 EOF
 cat >> "$TEST_DIR/in-view.sh" <<'EOF'
-um_add_service umbinfmt 2>/dev/null || exit 10
+um_add_service $ADD 2>/dev/null || exit 10
 mount -t umbinfmt none $B || exit 11
 $H 2>&1 | sed 's/.*: //'
 echo ':qemu-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-aarch64-static:F' > $B/register || exit 12

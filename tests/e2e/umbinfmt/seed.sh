@@ -1,16 +1,14 @@
 #!/bin/bash
 # umbinfmt: the seed's session verbatim, then formats that really run: an
 # E entry, an M entry with magic and mask for a custom header, the kernel's
-# argv convention (with and without P), 0/1/-1 on an entry and on status,
-# umount and um_del_service, registrations gone with the view, two views
-# independent, and the host's binfmt_misc untouched.
+# argv convention (with and without P), a format before #!, execs from a
+# static program, 0/1/-1 on an entry and on status, umount and
+# um_del_service, registrations gone with the view, two views independent,
+# and the host's binfmt_misc untouched. UMBINFMT_MODE=kernel (the kernel's
+# binfmt_misc, the seed's plain um_add_service) or trap (mode=trap: exec
+# interception, what kernels before 6.7 get).
 . "$(dirname "$0")/../lib.sh"
-
-binfmt_userns_or_skip() {
-	"$VOS" features | grep -Eq '^binfmt_misc in user namespaces +yes' ||
-		skip "binfmt_misc in user namespaces needs Linux >= 6.7 (vos features says no)"
-}
-binfmt_userns_or_skip
+. "$(dirname "$0")/mode.sh"
 
 host_before=$(ls -lA /proc/sys/fs/binfmt_misc 2>&1)
 
@@ -31,10 +29,46 @@ printf 'zzVOSX\001\002payload' > "$TEST_DIR/prog.bin"
 printf 'zzVOSX\377\002payload' > "$TEST_DIR/prog2.bin"
 printf 'zzVOSY\001\002payload' > "$TEST_DIR/wrong.bin"
 chmod 0755 "$TEST_DIR"/*.bin
+# A .foo file that is also a #! script: binfmt_misc comes before #!.
+printf '#!/bin/false\nscript\n' > "$TEST_DIR/s.foo"
+chmod 0755 "$TEST_DIR/s.foo"
+# A static program that execs its arguments (PROG ARGS...), or with
+# `at DIR keep|cloexec NAME ARGS...` execveat(2)s NAME relative to DIR
+# opened with O_PATH (and O_CLOEXEC): if a static C toolchain is here.
+cat > "$TEST_DIR/static-exec.c" <<'CEOF'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+extern char **environ;
+int main(int argc, char **argv)
+{
+	if (argc > 4 && strcmp(argv[1], "at") == 0) {
+		int dir = open(argv[2], O_PATH | (strcmp(argv[3], "cloexec") == 0 ? O_CLOEXEC : 0));
+		syscall(SYS_execveat, dir, argv[4], argv + 4, environ, 0);
+		perror("execveat");
+		return 127;
+	}
+	if (argc > 1)
+		execv(argv[1], argv + 1);
+	perror("execv");
+	return 127;
+}
+CEOF
+STATIC_EXEC=
+if command -v cc >/dev/null && step 30 cc -static -o "$TEST_DIR/static-exec" "$TEST_DIR/static-exec.c" 2>/dev/null; then
+	STATIC_EXEC=$TEST_DIR/static-exec
+else
+	echo "note: no static C toolchain (cc -static): execs from a static program and execveat are not checked"
+fi
 
 cat > "$TEST_DIR/seed-session.sh" <<EOF
 B=/proc/sys/fs/binfmt_misc
 T=$TEST_DIR
+STATIC_EXEC=$STATIC_EXEC
+um_add_service() { command um_add_service "\$1$UMBINFMT_OPTS"; }
 EOF
 cat >> "$TEST_DIR/seed-session.sh" <<'EOF'
 echo '$ um_add_service umbinfmt'
@@ -60,6 +94,23 @@ cd $T
 ./x.foo a b
 env ./x.foo c
 python3 -c 'import os; os.execv("'$T'/x.foo", ["argv0-given", "d"])'
+./s.foo h
+# many arguments (more than the stack below a shell has room for)
+cp x.foo x.many
+echo ":many:E::many::/bin/echo:" > $B/register
+echo "many: $(./x.many $(seq 40000) | md5sum) $(/bin/echo ./x.many $(seq 40000) | md5sum)"
+echo -1 > $B/many
+# an interpreter of its own format: the kernel gives up after 5 levels
+cp x.foo y.self
+echo ":self:E::self::$T/y.self:" > $B/register && ./y.self 2>&1 | sed 's/.*: //'
+echo -1 > $B/self
+if [ -n "$STATIC_EXEC" ]; then
+	$STATIC_EXEC ./x.foo from-static
+	# execveat from a directory fd: the interpreter gets /dev/fd/N/NAME;
+	# with a close-on-exec fd that name is gone after exec: ENOENT
+	$STATIC_EXEC at $T keep x.foo g 2>&1 | sed 's|/dev/fd/[0-9]*/|/dev/fd/N/|'
+	$STATIC_EXEC at $T cloexec x.foo g 2>&1
+fi
 # P keeps argv[0]: interpreter, file, then the original argv
 echo ":foop:E::foop::$T/interp:P" > $B/register || exit 13
 cp x.foo x.foop
@@ -106,6 +157,14 @@ expect_match "-1 removes the entry" "^foo-removed$" "$out"
 expect_match "E: via the shell, interpreter gets the file path" "^interp: \[$T/interp\] \[\./x\.foo\] \[a\] \[b\]$" "$out"
 expect_match "E: via env" "^interp: \[$T/interp\] \[\./x\.foo\] \[c\]$" "$out"
 expect_match "E: via execve, argv[0] dropped" "^interp: \[$T/interp\] \[$T/x\.foo\] \[d\]$" "$out"
+expect_match "40000 arguments pass through" "^many: ([0-9a-f]{32})  - \1  -$" "$out"
+expect_match "a format that is its own interpreter: ELOOP" "^Too many levels of symbolic links$" "$out"
+expect_match "a format comes before #!" "^interp: \[$T/interp\] \[\./s\.foo\] \[h\]$" "$out"
+if [ -n "$STATIC_EXEC" ]; then
+	expect_match "E: exec from a static program" "^interp: \[$T/interp\] \[\./x\.foo\] \[from-static\]$" "$out"
+	expect_match "E: execveat from a directory fd" "^interp: \[$T/interp\] \[/dev/fd/N/x\.foo\] \[g\]$" "$out"
+	expect_match "E: execveat from a close-on-exec directory fd" "^execveat: No such file or directory$" "$out"
+fi
 expect_match "P: argv[0] preserved" "^interp: \[$T/interp\] \[$T/x\.foop\] \[argv0-given\] \[e\]$" "$out"
 expect_match "M: entry shows offset, magic, mask" "^offset 2$" "$out"
 expect_match "M: magic" "^magic 564f535800$" "$out"
@@ -130,7 +189,7 @@ expect_match "no .foo after umount (registrations gone)" "^Exec format error$" "
 cat > "$TEST_DIR/view-a.sh" <<EOF
 T=$TEST_DIR
 B=/proc/sys/fs/binfmt_misc
-um_add_service umbinfmt 2>/dev/null
+um_add_service umbinfmt$UMBINFMT_OPTS 2>/dev/null
 mount -t umbinfmt none \$B || exit 21
 echo ":foo:E::foo::\$T/interp:" > \$B/register || exit 22
 touch \$T/a-ready
@@ -141,7 +200,7 @@ EOF
 cat > "$TEST_DIR/view-b.sh" <<EOF
 T=$TEST_DIR
 B=/proc/sys/fs/binfmt_misc
-um_add_service umbinfmt 2>/dev/null
+um_add_service umbinfmt$UMBINFMT_OPTS 2>/dev/null
 mount -t umbinfmt none \$B || exit 31
 echo "b-listing: \$(ls \$B | tr '\n' ' ')"
 cd \$T && ./x.foo 2>&1 | sed 's/.*: //'
@@ -171,7 +230,7 @@ expect_match "the host does not run .foo while A has it" "Exec format error" "$h
 expect_eq "host binfmt_misc unchanged while views run" "$host_before" "$host_during"
 
 # Registrations vanish with the view: a new view starts empty.
-c_out=$(vos_run -- bash -c 'um_add_service umbinfmt 2>/dev/null; mount -t umbinfmt none /proc/sys/fs/binfmt_misc && ls /proc/sys/fs/binfmt_misc | tr "\n" " "')
+c_out=$(vos_run -- bash -c 'um_add_service umbinfmt'"$UMBINFMT_OPTS"' 2>/dev/null; mount -t umbinfmt none /proc/sys/fs/binfmt_misc && ls /proc/sys/fs/binfmt_misc | tr "\n" " "')
 expect_eq "a new view starts empty" "register status " "$c_out"
 expect_eq "host binfmt_misc unchanged at the end" "$host_before" "$(ls -lA /proc/sys/fs/binfmt_misc 2>&1)"
 finish

@@ -9,19 +9,21 @@ require_fuse
 require_overlay
 
 D=$TEST_DIR
-mkdir -p host/sub layer rolayer src
+mkdir -p host/sub layer rolayer src other vtgt
 echo data > host/f
 echo file > afile
 before=$(tree_sum "$D")
 
 cases="unknown-option two-modes no-source missing-source same cow-target-in-layer merge-layer-in-target
 layer-is-file renew-without-cow subtype readonly-layer except-missing except-dotdot except-with-move
-hide-bare hide-dotdot hide-with-cow hidename-slash hide-on-file hide-missing-source bad-mode-octal
+hide-bare-missing hide-bare-source hide-bare-root hide-bare-mixed fuse-without-cow cow-and-mincow
+fuse-with-except fuse-target-view-mount move-and-cow hide-dotdot hide-with-cow hidename-slash hide-on-file hide-missing-source bad-mode-octal
 bad-mode-symbolic bad-uid recursive-alone"
 out=$(vfs_run bash -c '
 	D='"$D"'
 	um_add_service viewfs || exit 10
 	mount --bind "$D/layer" "$D/rolayer" && mount -o remount,bind,ro "$D/rolayer" || exit 11
+	mount --bind "$D/other" "$D/vtgt" || exit 12
 	bad() { # NAME MOUNT-ARGS...
 		local name=$1; shift
 		echo "== $name" >&2
@@ -41,7 +43,21 @@ out=$(vfs_run bash -c '
 	bad except-missing -t viewfs -o cow,except=nothere "$D/layer" "$D/host"
 	bad except-dotdot -t viewfs -o cow,except=../src "$D/layer" "$D/host"
 	bad except-with-move -t viewfs -o except=sub "$D/src" "$D/host"
-	bad hide-bare -t viewfs -o hide none "$D/host/sub"
+	bad hide-bare-missing -t viewfs -o hide none "$D/host/nothere"
+	bad hide-bare-source -t viewfs -o hide "$D/src" "$D/host/sub"
+	bad hide-bare-root -t viewfs -o hide none /
+	bad hide-bare-mixed -t viewfs -o hide,hide=x none "$D/host/sub"
+	bad fuse-without-cow -t viewfs -o merge,fuse "$D/src" "$D/host"
+	bad cow-and-mincow -t viewfs -o cow,mincow "$D/layer" "$D/host"
+	bad fuse-with-except -t viewfs -o cow,fuse,except=sub "$D/layer" "$D/host"
+	bad fuse-target-view-mount -t viewfs -o cow,fuse "$D/layer" "$D/vtgt"
+	# mount(8) takes -o move as its own --move: mount(2) as a program
+	# would call it, with the options as data
+	echo "== move-and-cow" >&2
+	python3 -c "import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.mount(sys.argv[1].encode(), sys.argv[2].encode(), b\"viewfs\", 0, b\"move,cow\")
+sys.exit(0 if r == 0 else 32)" "$D/layer" "$D/host"; echo "move-and-cow st=$?"
 	bad hide-dotdot -t viewfs -o hide=sub/../../src none "$D/host"
 	bad hide-with-cow -t viewfs -o cow,hide=sub "$D/layer" "$D/host"
 	bad hidename-slash -t viewfs -o hidename=a/b none "$D/host"
@@ -64,6 +80,17 @@ for c in $cases; do
 	expect_match "$c: the line is viewfs's" "^viewfs: " "$msg"
 done
 expect_eq "the view still mounts after the errors" "alive" "$(printf '%s\n' "$out" | tail -n 1)"
+
+# cow through FUSE with no fuse-overlayfs on the supervisor's PATH (an
+# embedded supervisor: vosd has its own PATH)
+if [ "${VOS_FORCE_DAEMON:-0}" != 1 ]; then
+	out=$(cd / && step "$STEP_TIMEOUT" env PATH=/nonexistent "$VOS" run --native-cwd -- /bin/bash -c '
+		'"$VOS_BUILD_ROOT"'/cli/um_add_service viewfs || exit 10
+		PATH=/usr/bin:/bin mount -t viewfs -o cow,fuse "$1/layer" "$1/host" 2>/dev/null; echo "st=$?"' sh "$D" 2>"$D/err")
+	expect_eq "cow,fuse without fuse-overlayfs: mount fails" "st=32" "$out"
+	expect_one_line_error "cow,fuse without fuse-overlayfs" "$(cat err)" 1
+	expect_match "cow,fuse without fuse-overlayfs: the line names it" "^viewfs: .*needs fuse-overlayfs" "$(cat err)"
+fi
 rm -f err mount.err layer/after
 rm -rf .layer.viewfs-work
 expect_eq "nothing changed on the host" "$before" "$(tree_sum "$D")"

@@ -2,7 +2,9 @@
 # viewfs cow and mincow: every change lands in the layer, including writes
 # to files that are read-only on the host; deletions are whiteouts that a
 # later view mounting the same layer sees again; renew starts empty; the
-# host tree never changes.
+# host tree never changes. Then the issue's session over /usr, root's
+# tree: touch, rm and append succeed in the view, the host's /usr stays as
+# it was, and a new view on the layer sees the changes again.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/viewfs-lib.sh"
@@ -87,5 +89,65 @@ odd" "$out"
 expect_eq "the renewed layer" "fresh" "$(echo $(ls layer))"
 expect_eq "the layer with , and : in its name" "odd" "$(cat "lay,er:2/odd")"
 expect_eq "host tree unchanged at the end" "$before" "$(tree_sum host)"
+
+# The issue's session over a tree that root owns on the host: /usr. As
+# root, overlayfs does it; an unprivileged view's root has no power over
+# root's inodes, so viewfs serves the layer through fuse-overlayfs (and
+# root can ask for that with the fuse option).
+ro_file=
+for f in /usr/share/dict/words /usr/share/common-licenses/GPL-3 /usr/share/common-licenses/GPL-2; do
+	[ -f "$f" ] && [ ! -L "$f" ] && [ -r "$f" ] && ro_file=$f && break
+done
+variants="cow"
+[ "$(id -u)" = 0 ] && variants="cow cow,fuse"
+have_fuse_overlayfs=$(command -v fuse-overlayfs || true)
+for opts in $variants; do
+	if [ -z "$have_fuse_overlayfs" ] && { [ "$opts" = cow,fuse ] || [ "$(id -u)" != 0 ]; }; then
+		echo "skip: -o $opts over /usr needs fuse-overlayfs (scripts/setup installs it)"
+		continue
+	fi
+	[ -n "$ro_file" ] || { echo "skip: no root-owned regular file under /usr/share to append to"; break; }
+	L=$D/usr-layer-${opts#*,}
+	mkdir -p "$L"
+	host_usr="$(stat -c '%i %s %Y' /usr/bin/cat "$ro_file" | tr '\n' ' ')$(md5sum < "$ro_file")"
+	out=$(vfs_run bash -c '
+		um_add_service viewfs || exit 10
+		mount -t viewfs -o '"$opts"' "$1" /usr || exit 11
+		touch /usr/bin/newfile || exit 12
+		rm /usr/bin/cat || exit 13
+		echo x >> "$2" || exit 14
+		[ -e /usr/bin/cat ] && echo cat-visible || echo cat-gone
+		ls /usr/bin | grep -cx cat
+		tail -n 1 "$2"
+	' sh "$L" "$ro_file" 2>err)
+	st=$?
+	expect_eq "/usr -o $opts: view exit status" 0 "$st"
+	[ "$st" = 0 ] || cat err >&2
+	expect_eq "/usr -o $opts: touch, rm and append to root's files in the view" "cat-gone
+0
+x" "$out"
+	expect_eq "/usr -o $opts: the host's /usr is unchanged" \
+		"$host_usr|absent" "$(stat -c '%i %s %Y' /usr/bin/cat "$ro_file" | tr '\n' ' ')$(md5sum < "$ro_file")|$([ -e /usr/bin/newfile ] && echo present || echo absent)"
+	# the deletion: a whiteout device 0:0 (overlayfs, or fuse-overlayfs where
+	# it may make one) or fuse-overlayfs's .wh.cat file
+	wh=absent
+	[ -c "$L/bin/cat" ] && [ "$(stat -c '%t:%T' "$L/bin/cat")" = 0:0 ] && wh=whiteout
+	[ -e "$L/bin/.wh.cat" ] && wh=whiteout
+	expect_eq "/usr -o $opts: the changes are in the layer" "file|whiteout|x" \
+		"$([ -f "$L/bin/newfile" ] && echo file)|$wh|$(tail -n 1 "$L/${ro_file#/usr/}")"
+	out=$(vfs_run bash -c '
+		um_add_service viewfs || exit 10
+		mount -t viewfs -o '"$opts"' "$1" /usr || exit 11
+		[ -e /usr/bin/cat ] && echo cat-visible || echo cat-gone
+		ls /usr/bin/newfile
+		tail -n 1 "$2"
+	' sh "$L" "$ro_file" 2>err)
+	st=$?
+	expect_eq "/usr -o $opts: remount exit status" 0 "$st"
+	[ "$st" = 0 ] || cat err >&2
+	expect_eq "/usr -o $opts: a new view on the layer sees the changes again" "cat-gone
+/usr/bin/newfile
+x" "$out"
+done
 chmod -R u+rwx "$D" 2>/dev/null
 finish

@@ -4,7 +4,9 @@
 # creating them fails with EACCES; a second hide mount on the same tree
 # keeps the first one's names hidden (stacking passthroughs), a cow mount
 # stacks on a hide mount, SOURCE can differ from the mount point, and
-# umount brings everything back. The host tree never changes.
+# umount brings everything back; the bare form `-o hide none PATH` hides
+# PATH itself (a file or a directory) until `umount PATH`. The host tree
+# never changes.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/viewfs-lib.sh"
@@ -46,6 +48,18 @@ out=$(vfs_run bash -c '
 	echo "after one umount: $(ls -A "$H" | tr "\n" " ")/ $(ls -A "$H/src/deep" | tr "\n" " ")"
 	umount "$H" || exit 16
 	echo "after both: $(ls -A "$H" | tr "\n" " ")"
+	echo "== bare hide: the target itself"
+	mount -t viewfs -o hide none "$H/.ssh" || exit 20
+	mount -t viewfs -o hide none "$H/docs/readme" || exit 21
+	echo "ls: $(ls -A "$H" | tr "\n" " ")/ $(ls -A "$H/docs" | tr "\n" " ")"
+	stat "$H/.ssh" >/dev/null 2>&1 && echo stat-found || echo stat-enoent
+	(exec 3<"$H/.ssh/id") 2>/dev/null && echo open-found || echo open-enoent
+	(exec 3<"$H/docs/readme") 2>/dev/null && echo open-readme-found || echo open-readme-enoent
+	echo "find: $(find "$H" -name .ssh -o -name readme | wc -l)"
+	umount "$H/docs/readme" || exit 22
+	echo "readme back: $(cat "$H/docs/readme")"
+	umount "$H/.ssh" || exit 23
+	echo "ssh back: $(cat "$H/.ssh/id")"
 	echo "== source"
 	mount -t viewfs -o hide=o "$D/home" "$D/other" || exit 17
 	echo "other: $(ls -A "$D/other" | tr "\n" " ")"
@@ -73,6 +87,14 @@ git-enoent
 deep main.c new.c 
 after one umount: docs src / .git 
 after both: .ssh docs src 
+== bare hide: the target itself
+ls: docs src / .git 
+stat-enoent
+open-enoent
+open-readme-enoent
+find: 0
+readme back: doc
+ssh back: key
 == source
 other: .ssh docs src 
 stacked-source=0
