@@ -588,6 +588,7 @@ static int start_filesystem(struct vos_view *v, struct view_service *svc, const 
 static int start_mount(struct vos_view *v, struct view_service *svc, const struct vos_mount_request *req,
 		       const char *target)
 {
+	view_reap_ended_servers(v);
 	const struct service_module *mod = svc->module;
 	const struct vos_device *dev = service_module_device(mod, req->subtype);
 	if (dev)

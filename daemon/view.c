@@ -341,6 +341,26 @@ static void view_service_crashed(void *ctx, struct service_guard *guard, const c
 		pthread_mutex_unlock(&v->lock);
 }
 
+void view_reap_ended_servers(struct vos_view *v)
+{
+	struct fuse_server *ended[16];
+	size_t n;
+	do {
+		n = 0;
+		pthread_mutex_lock(&v->lock);
+		for (struct view_mount *m = v->mounts; m && n < sizeof(ended) / sizeof(ended[0]); m = m->next)
+			if (m->ended && m->server) {
+				ended[n++] = m->server;
+				m->server = NULL;
+			}
+		pthread_mutex_unlock(&v->lock);
+		/* Their loops have returned (that is what `ended` says): each
+		 * join waits at most for the thread's last instructions. */
+		for (size_t i = 0; i < n; i++)
+			fuse_server_join(ended[i], VIEW_SERVER_END_TIMEOUT_MS);
+	} while (n > 0);
+}
+
 void view_mount_free(struct view_mount *m)
 {
 	if (!m)

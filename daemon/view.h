@@ -76,6 +76,13 @@ struct vos_view {
 	struct vos_service_host host;
 };
 
+/* Join the servers of mounts whose connection has ended (umounted): their
+ * threads, FUSE fds and sessions go now rather than with the view or the
+ * service. Called before each new mount, so a view that mounts and
+ * unmounts for hours keeps a bounded set (each ended mount keeps only its
+ * small record until the service is removed). */
+void view_reap_ended_servers(struct vos_view *view);
+
 /* Release a mount's service objects (its server must have ended or never
  * started). Accepts NULL. */
 void view_mount_free(struct view_mount *mount);
