@@ -324,7 +324,7 @@ static void creds_groups_enter(fuse_req_t req, struct creds_saved *saved)
 	gid_t groups[CREDS_GROUPS_MAX];
 	int n = fuse_req_getgroups(req, CREDS_GROUPS_MAX, groups); /* host numbers */
 	if (n < 0)
-		return;
+		n = 0; /* the caller is gone: none, rather than the server's */
 	if (n > CREDS_GROUPS_MAX)
 		n = CREDS_GROUPS_MAX;
 	int own = (int)syscall(SYS_getgroups, CREDS_GROUPS_MAX, saved->groups);
