@@ -11,7 +11,7 @@
 
 # Sanitized builds: the supervisor installs its fault handlers over the
 # sanitizer's (which still report faults outside service calls); what a
-# crashed call had allocated is lost on purpose (vos-service(7)), so leak
+# crashed call had allocated is lost on purpose (vos_service(3)), so leak
 # checking at exit is off for this test.
 if [ "${VOS_SANITIZED:-0}" = 1 ]; then
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
