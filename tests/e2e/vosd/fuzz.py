@@ -9,7 +9,7 @@
 # bad message once; this one keeps going. At the end vosd must still
 # answer a valid STATUS.
 # Usage: fuzz.py SOCKET SEED SECONDS [CONNECTIONS]
-import os, random, socket, struct, sys, threading, time
+import atexit, os, random, socket, struct, subprocess, sys, threading, time
 
 path, seed, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 nthreads = int(sys.argv[4]) if len(sys.argv) > 4 else 6
@@ -22,6 +22,12 @@ def field(tag, value):
 def msg(mtype, body, version=VERSION, length=None, magic=MAGIC, reserved=0):
     return struct.pack('<IHHII', magic, version, mtype, len(body) if length is None else length, reserved) + body
 
+# The pid the valid requests name as the view's helper and command: a
+# process of ours that vosd may treat as a view's and kill (as it does
+# for `vosctl stop`), never this fuzzer itself.
+victim = subprocess.Popen(['sleep', '600'])
+atexit.register(victim.kill)
+
 u32 = lambda v: struct.pack('<I', v & 0xffffffff)
 u64 = lambda v: struct.pack('<Q', v)
 s0 = lambda t: t.encode() + b'\0'
@@ -29,9 +35,9 @@ s0 = lambda t: t.encode() + b'\0'
 # Valid requests (and replies, which vosd must refuse as requests), with
 # the number of descriptors each takes.
 BASE = [
-    (msg(1, field(3, u32(os.getpid())) + field(4, s0('sh')) + field(4, s0('-c')) + field(4, s0('true')) +
+    (msg(1, field(3, u32(victim.pid)) + field(4, s0('sh')) + field(4, s0('-c')) + field(4, s0('true')) +
          field(5, s0('/')) + field(6, s0('umdev')) + field(7, s0('/nonexistent'))), 3),
-    (msg(2, field(1, u32(1)) + field(2, u32(os.getpid()))), 1),
+    (msg(2, field(1, u32(1)) + field(2, u32(victim.pid))), 1),
     (msg(3, b''), 0),
     (msg(4, field(1, u32(1))), 0),
     (msg(4, b''), 0),
@@ -254,6 +260,7 @@ for t in threads:
         for n, (what, data, since) in sorted(doing.items()):
             print('FAIL: worker %d has been %s %r... for %.1f s' % (n, what, data, now - since), flush=True)
         print('FAIL: the workers did not finish 30 s after the deadline', flush=True)
+        victim.kill()
         os._exit(1)
 
 # Still answers a valid request, with the silent client still connected.
