@@ -26,6 +26,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "burst-poll.h"
 #include "fuse-runner.h"
 
 #define FUSE_MAJOR 10
@@ -62,6 +63,7 @@ static int (*load_main(const char *module, char *error, size_t error_size))(int,
 		dlclose(handle);
 		return NULL;
 	}
+	runner_loop_bind(handle);
 	return (int (*)(int, char **))sym;
 }
 
@@ -234,5 +236,7 @@ int main(int argc, char **argv)
 		return run_module(argc - 2, argv + 2);
 	if (strcmp(argv[1], "program") == 0)
 		return run_program(argc - 2, argv + 2);
+	if (strcmp(argv[1], "poll") == 0 && argc == 3)
+		return burst_poll_run(argv[2]); /* fuse-runner-loop.c starts it */
 	return usage();
 }

@@ -24,3 +24,7 @@ int runner_private_mounts(const char *target, const char *fusermount_dir, const 
  * and never mounts a connection of its own; with `fake_umount`, umount
  * and umount2 succeed without doing anything (the view owns the mount). */
 int runner_seccomp(bool fake_umount);
+
+/* fuse-runner-loop.c: the module's libfuse, for the replaced
+ * fuse_session_loop. */
+void runner_loop_bind(void *module_handle);
