@@ -198,6 +198,7 @@ int burst_poll_run(const char *parent_text)
 	close_range(3, ~0U, 0);
 	int cpus = cpus_allowed();
 	uint64_t load_checked = 0;
+	unsigned busy_looks = 0;
 	while (!atomic_load(&sh->stop)) {
 		unsigned seq = atomic_load(&sh->seq);
 		uint64_t now = now_ns();
@@ -207,7 +208,10 @@ int burst_poll_run(const char *parent_text)
 		}
 		if (now - load_checked >= BURST_POLL_LOAD_CHECK_US * 1000ull) {
 			load_checked = now;
-			if (cpus_busy(cpus)) {
+			/* A kernel worker or a short-lived process makes one
+			 * look busy: only a run of busy looks counts. */
+			busy_looks = cpus_busy(cpus) ? busy_looks + 1 : 0;
+			if (busy_looks >= BURST_POLL_BUSY_LOOKS) {
 				struct timespec pause = { 0, BURST_POLL_BACKOFF_US * 1000 };
 				nanosleep(&pause, NULL);
 				continue;

@@ -19,7 +19,8 @@
  * effect. (A SCHED_IDLE poller keeps no CPU awake: the scheduler leaves
  * it queued behind the busy CPU's work instead of moving it to the CPU
  * that falls idle.) While more threads are runnable than there are CPUs
- * (/proc/loadavg), no CPU halts anyway, and the poller sleeps instead.
+ * (/proc/loadavg, BURST_POLL_BUSY_LOOKS looks in a row), no CPU halts
+ * anyway, and the poller sleeps instead.
  * After a window without requests it sleeps until the next one.
  *
  * The poller is a separate program (spawned, so that the server's memory
@@ -31,6 +32,7 @@
 
 #define BURST_POLL_WINDOW_US 2000
 #define BURST_POLL_LOAD_CHECK_US 1000
+#define BURST_POLL_BUSY_LOOKS 3
 #define BURST_POLL_BACKOFF_US 5000
 
 struct burst_poll;
@@ -41,7 +43,7 @@ struct burst_poll;
  * or if it cannot start: the other calls accept NULL and do nothing. */
 struct burst_poll *burst_poll_new(const char *const *argv);
 
-/* The serving thread is about to serve a request. */
+/* A request was taken (by any thread). */
 void burst_poll_request(struct burst_poll *bp);
 
 void burst_poll_free(struct burst_poll *bp);

@@ -63,7 +63,6 @@ static int (*load_main(const char *module, char *error, size_t error_size))(int,
 		dlclose(handle);
 		return NULL;
 	}
-	runner_loop_bind(handle);
 	return (int (*)(int, char **))sym;
 }
 
@@ -175,6 +174,7 @@ static int run_module(int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", program_name, argv[0], error);
 		return 1;
 	}
+	runner_poll_start();
 	/* exit(), not return: the module's atexit handlers and stdio
 	 * buffers are flushed as for the program it was written as. */
 	exit(module_main(argc - 1, argv + 1));
@@ -237,6 +237,6 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "program") == 0)
 		return run_program(argc - 2, argv + 2);
 	if (strcmp(argv[1], "poll") == 0 && argc == 3)
-		return burst_poll_run(argv[2]); /* fuse-runner-loop.c starts it */
+		return burst_poll_run(argv[2]); /* fuse-runner-poll.c starts it */
 	return usage();
 }

@@ -25,6 +25,6 @@ int runner_private_mounts(const char *target, const char *fusermount_dir, const 
  * and umount2 succeed without doing anything (the view owns the mount). */
 int runner_seccomp(bool fake_umount);
 
-/* fuse-runner-loop.c: the module's libfuse, for the replaced
- * fuse_session_loop. */
-void runner_loop_bind(void *module_handle);
+/* fuse-runner-poll.c: start the burst poller (burst-poll.h) for the
+ * module about to run; its requests are counted from then on. */
+void runner_poll_start(void);
