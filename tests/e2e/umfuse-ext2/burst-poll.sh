@@ -1,9 +1,10 @@
 #!/bin/bash
 # The umfuse runner's poller (common/burst-poll.h): while a module serves
-# a stream of requests, one poller process runs beside it, a child of the
-# runner, in a session of its own, at nice 19; it is gone once the mount
-# ends, and when the runner is killed; VOS_FUSE_POLL=0 starts none. And
-# the data written meanwhile is intact.
+# a stream of requests (umfuseext2 -o single: one thread, where it acts),
+# one poller process runs beside it, a child of the runner, in a session
+# of its own, at nice 19; it is gone once the mount ends, and when the
+# runner is killed; VOS_FUSE_POLL=0 starts none. And the data written
+# meanwhile is intact.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/ext2-lib.sh"
@@ -20,7 +21,7 @@ view_script='
 	T='"$T"'
 	pollers() { ps -eo pid=,ppid=,sid=,ni=,args= | awk "\$5 == \"/proc/self/exe\" && \$6 == \"poll\""; }
 	um_add_service umfuse || exit 10
-	mount -t umfuseext2 -o rw+ $T/a.img $T/mnt || exit 11
+	mount -t umfuseext2 -o rw+,single $T/a.img $T/mnt || exit 11
 	runner=$(ps -eo pid=,args= | awk "/vos-fuse-runner module/ && !/awk/ { print \$1 }" | head -1)
 	echo "runner: $runner"
 	( end=$((SECONDS + 3)); i=0
