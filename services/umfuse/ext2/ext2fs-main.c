@@ -15,8 +15,7 @@
  *   threads (default), single   serve requests from several threads, or
  *                         from one (libext2fs runs under one lock either
  *                         way; in a view, several were measured twice as
- *                         fast for untar and sequential reads: replies
- *                         and the copies outside the lock overlap)
+ *                         fast for untar and sequential reads)
  * plus the generic FUSE options (allow_other, fsname=..., -d, -s, ...).
  * Every refusal is one line on stderr and exit status 1. */
 #include "ext2fs.h"
