@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "caller-path.h"
 #include "fuse-device.h"
 #include "fuse-serve.h"
 #include "helper.h"
@@ -499,19 +500,9 @@ static int mount_kernel(struct vos_view *v, const struct vos_mount_request *req,
 static char *alias_absolute(pid_t pid, const char *path)
 {
 	char *out;
-	if (path[0] == '/') {
-		out = strdup(path);
-	} else {
-		char link[64], cwd[PATH_MAX];
-		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)pid);
-		ssize_t n = readlink(link, cwd, sizeof(cwd) - 1);
-		if (n <= 0)
-			return NULL;
-		cwd[n] = '\0';
-		if (asprintf(&out, "%s/%s", n > 1 ? cwd : "", path) < 0)
-			return NULL;
-	}
-	size_t len = out ? strlen(out) : 0;
+	if (caller_path_absolute(pid, path, &out) < 0)
+		return NULL;
+	size_t len = strlen(out);
 	while (len > 1 && out[len - 1] == '/')
 		out[--len] = '\0';
 	return out;

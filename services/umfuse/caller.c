@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caller-path.h"
+
 #define ENVIRON_MAX (1u << 20)
 
 int umfuse_environ_read(pid_t pid, struct umfuse_environ *ret)
@@ -80,22 +82,13 @@ void umfuse_environ_done(struct umfuse_environ *env)
 int umfuse_path_absolute(pid_t pid, const char *path, char **ret)
 {
 	char *out;
-	if (path[0] == '/') {
-		out = strdup(path);
-	} else {
-		char link[64], cwd[PATH_MAX];
-		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)pid);
-		ssize_t n = readlink(link, cwd, sizeof(cwd) - 1);
-		if (n < 0)
-			return -errno;
-		cwd[n] = '\0';
-		if (cwd[0] != '/')
-			return -ENOENT; /* the cwd is outside the process's root */
-		if (asprintf(&out, "%s/%s", n > 1 ? cwd : "", path) < 0)
-			out = NULL;
+	int r = caller_path_absolute(pid, path, &out);
+	if (r < 0)
+		return r;
+	if (out[0] != '/') {
+		free(out);
+		return -ENOENT; /* the cwd is outside the process's root */
 	}
-	if (!out)
-		return -ENOMEM;
 	*ret = out;
 	return 0;
 }
