@@ -17,13 +17,19 @@ chmod 0755 "$TEST_DIR"
 STARTED_PIDS=()
 FAILURES=0
 
+# Also the last word on the status: a test that ends without `finish`
+# after a failed check still fails.
 cleanup() {
-	local pid
+	local status=$? pid
 	for pid in "${STARTED_PIDS[@]}"; do
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
 	rm -rf "$TEST_DIR"
+	if [ "$status" -eq 0 ] && [ "$FAILURES" -ne 0 ]; then
+		echo "$FAILURES check(s) failed"
+		exit 1
+	fi
 }
 trap cleanup EXIT
 cd "$TEST_DIR" || exit 99
