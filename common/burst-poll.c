@@ -66,7 +66,7 @@ static void wake_poller(struct burst_shared *sh)
 	syscall(SYS_futex, &sh->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-static int cpus_allowed(void)
+int burst_cpus_allowed(void)
 {
 	cpu_set_t allowed;
 	return sched_getaffinity(0, sizeof(allowed), &allowed) == 0 ? CPU_COUNT(&allowed) : 1;
@@ -75,7 +75,7 @@ static int cpus_allowed(void)
 struct burst_poll *burst_poll_new(const char *const *argv)
 {
 	const char *env = getenv("VOS_FUSE_POLL");
-	if ((env && strcmp(env, "0") == 0) || cpus_allowed() < 2)
+	if ((env && strcmp(env, "0") == 0) || burst_cpus_allowed() < 2)
 		return NULL;
 	struct burst_poll *bp = calloc(1, sizeof(*bp));
 	if (!bp)
@@ -142,12 +142,7 @@ void burst_poll_free(struct burst_poll *bp)
 	free(bp);
 }
 
-/* ---- the poller ---- */
-
-/* More runnable threads than CPUs, besides ourselves and the caller or
- * server of the request in flight (one of them runs at a time): no CPU
- * halts anyway. */
-static bool cpus_busy(int cpus)
+bool burst_cpus_busy(int cpus)
 {
 	char buf[128];
 	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
@@ -164,6 +159,8 @@ static bool cpus_busy(int cpus)
 		return false;
 	return running > cpus + 1;
 }
+
+/* ---- the poller ---- */
 
 static void lowest_priority(void)
 {
@@ -196,7 +193,7 @@ int burst_poll_run(const char *parent_text)
 	for (int fd = 0; fd < 3 && null >= 0; fd++)
 		dup2(null, fd);
 	close_range(3, ~0U, 0);
-	int cpus = cpus_allowed();
+	int cpus = burst_cpus_allowed();
 	uint64_t load_checked = 0;
 	unsigned busy_looks = 0;
 	while (!atomic_load(&sh->stop)) {
@@ -210,7 +207,7 @@ int burst_poll_run(const char *parent_text)
 			load_checked = now;
 			/* A kernel worker or a short-lived process makes one
 			 * look busy: only a run of busy looks counts. */
-			busy_looks = cpus_busy(cpus) ? busy_looks + 1 : 0;
+			busy_looks = burst_cpus_busy(cpus) ? busy_looks + 1 : 0;
 			if (busy_looks >= BURST_POLL_BUSY_LOOKS) {
 				struct timespec pause = { 0, BURST_POLL_BACKOFF_US * 1000 };
 				nanosleep(&pause, NULL);

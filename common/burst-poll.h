@@ -28,6 +28,7 @@
  * and dying with it. VOS_FUSE_POLL=0 in the environment turns it off. */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #define BURST_POLL_WINDOW_US 2000
@@ -47,6 +48,14 @@ struct burst_poll *burst_poll_new(const char *const *argv);
 void burst_poll_request(struct burst_poll *bp);
 
 void burst_poll_free(struct burst_poll *bp);
+
+/* How many CPUs this thread may run on. */
+int burst_cpus_allowed(void);
+
+/* Whether more threads are runnable than `cpus` (/proc/loadavg), besides
+ * the caller and the server of the request in flight: then no CPU halts,
+ * and keeping one awake gains nothing. */
+bool burst_cpus_busy(int cpus);
 
 /* The poller's main: poll for `parent` (a pid, as text) through the
  * shared page at fd 3 until `parent` stops it or dies. Exit status. */

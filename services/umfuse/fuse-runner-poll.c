@@ -1,18 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* A module's requests, counted for burst-poll.h: the runner exports its
- * own read() (fuse-runner.dynlist), which the module's libfuse calls to
- * take each request from the connection (fd 3). Every other read()
- * passes straight to the C library's.
+/* A module's requests, counted for burst-poll.h (fuse-runner-io.c calls
+ * runner_poll_request for each request the module reads).
  *
  * Only a module that serves from one thread is helped: with several
  * (fuse_session_loop_mt), one of them already waits in read() for each
  * request, and the poller was measured to slow untar by 10-20%. So the
- * counting stops for good once a second thread reads the connection. */
-#include <dlfcn.h>
+ * counting stops for good once a second thread reads the connection.
+ * Modules that promise VOS_FUSE_HINT_SERIAL_READER get no poller: their
+ * reading thread polls itself (fuse-runner-serial.c). */
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "burst-poll.h"
@@ -47,15 +45,8 @@ static bool one_reader(void)
 	return false;
 }
 
-ssize_t read(int fd, void *buf, size_t count)
+void runner_poll_request(void)
 {
-	static ssize_t (*libc_read)(int, void *, size_t);
-	if (!libc_read)
-		*(void **)&libc_read = dlsym(RTLD_NEXT, "read");
-	/* libc's read, not syscall(): it is a cancellation point, which
-	 * libfuse's multi-threaded loop relies on to stop idle workers. */
-	ssize_t r = libc_read ? libc_read(fd, buf, count) : syscall(SYS_read, fd, buf, count);
-	if (r > 0 && fd == RUNNER_FUSE_FD && poller && one_reader())
+	if (poller && one_reader())
 		burst_poll_request(poller);
-	return r;
 }

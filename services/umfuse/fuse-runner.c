@@ -28,6 +28,7 @@
 
 #include "burst-poll.h"
 #include "fuse-runner.h"
+#include "vos-fuse-hints.h"
 
 #define FUSE_MAJOR 10
 #define FUSE_MINOR 229
@@ -42,9 +43,19 @@ static int usage(void)
 	return 2;
 }
 
-/* Load MODULE and find its own main. NULL, with the reason in `error`, if
- * it is not a umfuse module. */
-static int (*load_main(const char *module, char *error, size_t error_size))(int, char **)
+/* Whether `sym` is defined by the module itself, not by a library it links. */
+static bool module_own(void *handle, const void *sym)
+{
+	struct link_map *lm = NULL;
+	Dl_info info;
+	return sym && dlinfo(handle, RTLD_DI_LINKMAP, &lm) == 0 && lm && dladdr(sym, &info) &&
+	       info.dli_fname && strcmp(info.dli_fname, lm->l_name) == 0;
+}
+
+/* Load MODULE and find its own main, and its hints (vos-fuse-hints.h) if
+ * it has some. NULL, with the reason in `error`, if it is not a umfuse
+ * module. */
+static int (*load_main(const char *module, unsigned *hints, char *error, size_t error_size))(int, char **)
 {
 	dlerror();
 	void *handle = dlopen(module, RTLD_NOW | RTLD_LOCAL);
@@ -54,15 +65,14 @@ static int (*load_main(const char *module, char *error, size_t error_size))(int,
 	}
 	/* main must be the module's own, not one of a library it links. */
 	void *sym = dlsym(handle, "main");
-	struct link_map *lm = NULL;
-	Dl_info info;
-	if (!sym || dlinfo(handle, RTLD_DI_LINKMAP, &lm) < 0 || !lm || !dladdr(sym, &info) ||
-	    !info.dli_fname || strcmp(info.dli_fname, lm->l_name) != 0) {
+	if (!module_own(handle, sym)) {
 		snprintf(error, error_size, "no main function: not a FUSE program built as a module "
 			 "(see vos-fuse-module(1))");
 		dlclose(handle);
 		return NULL;
 	}
+	const unsigned *module_hints = dlsym(handle, "vos_fuse_module_hints");
+	*hints = module_own(handle, module_hints) ? *module_hints : 0;
 	return (int (*)(int, char **))sym;
 }
 
@@ -96,8 +106,10 @@ static int run_probe(int argc, char **argv)
 		char error[512] = "";
 		if (kind == 'p' && access(argv[i], X_OK) < 0)
 			snprintf(error, sizeof(error), "not executable: %s", strerror(errno));
-		else if (kind == 'm')
-			load_main(argv[i], error, sizeof(error));
+		else if (kind == 'm') {
+			unsigned hints;
+			load_main(argv[i], &hints, error, sizeof(error));
+		}
 		for (char *p = error; *p; p++)
 			if (*p == '\n')
 				*p = ' ';
@@ -169,12 +181,15 @@ static int run_module(int argc, char **argv)
 	}
 	runner_stat_set_root(root);
 	char error[512];
-	int (*module_main)(int, char **) = load_main(argv[0], error, sizeof(error));
+	unsigned hints = 0;
+	int (*module_main)(int, char **) = load_main(argv[0], &hints, error, sizeof(error));
 	if (!module_main) {
 		fprintf(stderr, "%s: %s: %s\n", program_name, argv[0], error);
 		return 1;
 	}
-	runner_poll_start();
+	runner_io_set_hints(hints);
+	if (!(hints & VOS_FUSE_HINT_SERIAL_READER))
+		runner_poll_start();
 	/* exit(), not return: the module's atexit handlers and stdio
 	 * buffers are flushed as for the program it was written as. */
 	exit(module_main(argc - 1, argv + 1));

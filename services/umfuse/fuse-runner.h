@@ -26,5 +26,15 @@ int runner_private_mounts(const char *target, const char *fusermount_dir, const 
 int runner_seccomp(bool fake_umount);
 
 /* fuse-runner-poll.c: start the burst poller (burst-poll.h) for the
- * module about to run; its requests are counted from then on. */
+ * module about to run; each request it reads is counted by
+ * runner_poll_request. */
 void runner_poll_start(void);
+void runner_poll_request(void);
+
+/* fuse-runner-io.c: how to serve the module about to run (its promises,
+ * vos-fuse-hints.h). */
+void runner_io_set_hints(unsigned module_hints);
+
+/* fuse-runner-serial.c: read() of the connection for a module that
+ * promised VOS_FUSE_HINT_SERIAL_READER. */
+ssize_t runner_serial_read(ssize_t (*libc_read)(int, void *, size_t), int fd, void *buf, size_t count);
