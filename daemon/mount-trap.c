@@ -279,20 +279,25 @@ static int start_device(struct vos_view *v, struct view_service *svc, const stru
 	return 0;
 }
 
-/* viewfs's except=PATH (overlay options only): PATH below the target keeps
- * its original content, bound back on top of the overlay. The original is
- * opened through the helper before the overlay covers it, and the helper
- * binds that fd. Each bind is a kernel mount of its own, recorded with
- * type EXCEPT_TYPE, its path below the target as `source` and the overlay
- * in `fs_userdata`; umount of the overlay removes them first. */
-#define EXCEPT_MAX 16
+/* viewfs's binds on top of its overlay, items of the overlay's options
+ * that are taken out before it is mounted:
+ *   except=PATH  PATH below the target keeps its original content;
+ *   keep=NAME    the same, read-only: a directory only TARGET has, which
+ *                a merge shows unchanged (services/viewfs/viewfs-merge.c).
+ * Each original is opened through the helper before the overlay covers
+ * it, and the helper binds that fd. Each bind is a kernel mount of its
+ * own, recorded with type EXCEPT_TYPE, its path below the target as
+ * `source` and the overlay in `fs_userdata`; umount of the overlay
+ * removes them first. */
+#define LAYER_BINDS_MAX 256
 #define EXCEPT_TYPE "viewfs except="
 
 struct except_list {
 	size_t n;
-	char *rel[EXCEPT_MAX];
-	int fd[EXCEPT_MAX];
-	struct view_mount *bound[EXCEPT_MAX];
+	char *rel[LAYER_BINDS_MAX];
+	bool read_only[LAYER_BINDS_MAX];
+	int fd[LAYER_BINDS_MAX];
+	struct view_mount *bound[LAYER_BINDS_MAX];
 };
 
 static void except_list_free(struct except_list *ex)
@@ -306,8 +311,8 @@ static void except_list_free(struct except_list *ex)
 	ex->n = 0;
 }
 
-/* Copy overlay `options` to `out` without its except= items, collected
- * (unescaped) into `ex`. */
+/* Copy overlay `options` to `out` without its except= and keep= items,
+ * collected (unescaped) into `ex`. */
 static int except_split(const char *options, char *out, size_t size, struct except_list *ex)
 {
 	size_t n_out = 0;
@@ -317,18 +322,21 @@ static int except_split(const char *options, char *out, size_t size, struct exce
 		while (*p && *p != ',')
 			p += (*p == '\\' && p[1]) ? 2 : 1;
 		size_t len = (size_t)(p - start);
-		if (len > 7 && strncmp(start, "except=", 7) == 0) {
-			if (ex->n == EXCEPT_MAX)
+		size_t key = len > 7 && strncmp(start, "except=", 7) == 0 ? 7 :
+			     len > 5 && strncmp(start, "keep=", 5) == 0	  ? 5 : 0;
+		if (key) {
+			if (ex->n == LAYER_BINDS_MAX)
 				return -EINVAL;
 			char *rel = malloc(len);
 			if (!rel)
 				return -ENOMEM;
 			size_t k = 0;
-			for (const char *c = start + 7; c < p; c++)
+			for (const char *c = start + key; c < p; c++)
 				rel[k++] = (*c == '\\' && c + 1 < p) ? *++c : *c;
 			rel[k] = '\0';
 			ex->fd[ex->n] = -1;
 			ex->bound[ex->n] = NULL;
+			ex->read_only[ex->n] = key == 5;
 			ex->rel[ex->n++] = rel;
 		} else {
 			if (n_out + len + 2 > size)
@@ -384,6 +392,7 @@ static int except_bind(struct vos_view *v, const struct vos_mount_request *req, 
 	snprintf(hreq->fstype, sizeof(hreq->fstype), "bind");
 	snprintf(hreq->source, sizeof(hreq->source), "%s", req->source ? req->source : req->type);
 	for (size_t i = 0; i < ex->n; i++) {
+		hreq->mount_flags = ex->read_only[i] ? MS_RDONLY : 0;
 		int r = except_path(target, ex->rel[i], hreq->target, sizeof(hreq->target));
 		if (r < 0)
 			return r;
@@ -685,13 +694,13 @@ static int umount_excepts(struct vos_view *v, pid_t pid, const char *target, uin
 		uint64_t id;
 		char *rel;
 		struct view_mount *m;
-	} binds[EXCEPT_MAX];
+	} binds[LAYER_BINDS_MAX];
 	size_t n = 0;
 	pthread_mutex_lock(&v->lock);
 	struct view_mount *overlay = v->mounts;
 	while (overlay && !(overlay->kernel && !overlay->ended && overlay->kernel_mount_id == id))
 		overlay = overlay->next;
-	for (struct view_mount *m = v->mounts; overlay && m && n < EXCEPT_MAX; m = m->next)
+	for (struct view_mount *m = v->mounts; overlay && m && n < LAYER_BINDS_MAX; m = m->next)
 		if (m->kernel && !m->ended && m->fs_userdata == overlay && streq(m->type, EXCEPT_TYPE) &&
 		    (binds[n].rel = strdup(m->source)))
 			binds[n].id = m->kernel_mount_id, binds[n++].m = m;
@@ -733,7 +742,9 @@ static void trap_umount2(struct vos_view *v, const struct seccomp_notif *n)
 	bool aliases = false;
 	pthread_mutex_lock(&v->lock);
 	for (struct view_mount *m = v->mounts; m; m = m->next) {
-		if (m->kernel && !m->ended && n_ids < KERNEL_MOUNTS_MAX)
+		/* not the binds on an overlay: there may be hundreds, and
+		 * they go with it (umount_excepts) */
+		if (m->kernel && !m->ended && n_ids < KERNEL_MOUNTS_MAX && !streq(m->type, EXCEPT_TYPE))
 			ids[n_ids++] = m->kernel_mount_id;
 		aliases = aliases || (m->alias && !m->ended);
 	}

@@ -10,6 +10,15 @@
 
 #include "viewfs.h"
 
+int viewfs_append_raw(char *buf, size_t size, const char *text)
+{
+	size_t n = strlen(buf), len = strlen(text);
+	if (n + len >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf + n, text, len + 1);
+	return 0;
+}
+
 int viewfs_escape_append(char *buf, size_t size, const char *path)
 {
 	size_t n = strlen(buf);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* viewfs mount options, as umview's viewfs took them: move (default),
  * merge, cow, mincow, renew, except=PATH (repeatable), debug; fuse (cow
- * through fuse-overlayfs); and the
+ * through fuse-overlayfs), overlayonly (merge without binds); and the
  * passthrough's: hide=PATH[:PATH...], hidename=NAME[:NAME...], mode=MODE,
  * uid=N, gid=N, recursive. */
 #include <errno.h>
@@ -174,6 +174,8 @@ int viewfs_args_parse(const struct vos_service_host *host, const struct vos_opti
 			a.renew = true;
 		} else if (strcmp(key, "debug") == 0 && !value) {
 			a.debug = true;
+		} else if (strcmp(key, "overlayonly") == 0 && !value) {
+			a.overlay_only = true;
 		} else if (strcmp(key, "fuse") == 0 && !value) {
 			a.fuse = true;
 		} else if (strcmp(key, "recursive") == 0 && !value) {
@@ -248,6 +250,10 @@ int viewfs_args_parse(const struct vos_service_host *host, const struct vos_opti
 	}
 	if (r == 0 && a.renew && a.mode != VIEWFS_COW && a.mode != VIEWFS_MINCOW) {
 		host->log(host->core, "viewfs: renew needs cow or mincow");
+		r = -EINVAL;
+	}
+	if (r == 0 && a.overlay_only && a.mode != VIEWFS_MERGE) {
+		host->log(host->core, "viewfs: overlayonly goes with merge");
 		r = -EINVAL;
 	}
 	if (r == 0 && a.fuse && a.mode != VIEWFS_COW && a.mode != VIEWFS_MINCOW) {

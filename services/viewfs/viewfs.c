@@ -6,7 +6,10 @@
  *
  *   mount -t viewfs [-o move] SOURCE TARGET   bind mount of SOURCE at TARGET
  *   mount -t viewfs -o merge SOURCE TARGET    overlay lowerdir=SOURCE:TARGET
- *                                             (SOURCE wins, read-only)
+ *                                             (SOURCE wins, read-only), with
+ *                                             TARGET-only directories bound
+ *                                             read-only on top (viewfs-merge.c;
+ *                                             not with overlayonly)
  *   mount -t viewfs -o cow[,renew] LAYER TARGET
  *   mount -t viewfs -o mincow[,renew] LAYER TARGET
  *                                             overlay lowerdir=TARGET,
@@ -222,13 +225,23 @@ static int renew_layer(struct viewfs *v, const struct vos_mount_request *req)
 	return r;
 }
 
-static int append_raw(char *buf, size_t size, const char *text)
+/* merge: TARGET's own directories, bound read-only over the overlay by the
+ * core (viewfs-merge.c). Without them (an unreadable tree, say) overlayfs
+ * serves everything, as with overlayonly. */
+static void add_merge_binds(struct viewfs *v, const struct vos_mount_request *req, const struct viewfs_args *a,
+			    char *buf, size_t size)
 {
-	size_t n = strlen(buf), len = strlen(text);
-	if (n + len >= size)
-		return -ENAMETOOLONG;
-	memcpy(buf + n, text, len + 1);
-	return 0;
+	int source = open_in(v, req->pid, req->source, O_RDONLY | O_DIRECTORY);
+	int target = source < 0 ? source : open_in(v, req->pid, req->target, O_RDONLY | O_DIRECTORY);
+	size_t count = 0;
+	int r = target < 0 ? target : viewfs_merge_binds(source, target, buf, size, VIEWFS_MERGE_BINDS_MAX, &count);
+	if (a->debug)
+		LOG(v, "viewfs: merge %s on %s: %zu directories bound%s%s", req->source, req->target, count,
+		    r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+	if (source >= 0)
+		close(source);
+	if (target >= 0)
+		close(target);
 }
 
 /* merge: lowerdir=SOURCE:TARGET; cow: lowerdir=TARGET,upperdir=SOURCE,workdir=WORK */
@@ -240,18 +253,20 @@ static int build_options(struct viewfs *v, const struct vos_mount_request *req, 
 	buf[0] = '\0';
 	if (a->mode == VIEWFS_MERGE) {
 		int r;
-		if ((r = append_raw(buf, size, "lowerdir=")) < 0 || (r = viewfs_escape_append(buf, size, req->source)) < 0 ||
-		    (r = append_raw(buf, size, ":")) < 0)
+		if ((r = viewfs_append_raw(buf, size, "lowerdir=")) < 0 || (r = viewfs_escape_append(buf, size, req->source)) < 0 ||
+		    (r = viewfs_append_raw(buf, size, ":")) < 0 || (r = viewfs_escape_append(buf, size, req->target)) < 0)
 			return r;
-		return viewfs_escape_append(buf, size, req->target);
+		if (!a->overlay_only && !a->n_except)
+			add_merge_binds(v, req, a, buf, size);
+		return 0;
 	}
 	char *work = NULL;
 	int r = layer_workdir(v, req->pid, req->source, &work);
 	if (r < 0)
 		return r;
-	if ((r = append_raw(buf, size, "lowerdir=")) >= 0 && (r = viewfs_escape_append(buf, size, req->target)) >= 0 &&
-	    (r = append_raw(buf, size, ",upperdir=")) >= 0 && (r = viewfs_escape_append(buf, size, req->source)) >= 0 &&
-	    (r = append_raw(buf, size, ",workdir=")) >= 0)
+	if ((r = viewfs_append_raw(buf, size, "lowerdir=")) >= 0 && (r = viewfs_escape_append(buf, size, req->target)) >= 0 &&
+	    (r = viewfs_append_raw(buf, size, ",upperdir=")) >= 0 && (r = viewfs_escape_append(buf, size, req->source)) >= 0 &&
+	    (r = viewfs_append_raw(buf, size, ",workdir=")) >= 0)
 		r = viewfs_escape_append(buf, size, work);
 	free(work);
 	return r;
@@ -363,7 +378,7 @@ static int viewfs_mount(void *service, const struct vos_mount_request *req, stru
 	}
 	/* except=PATH: the core binds TARGET/PATH, as it was, back on top. */
 	for (size_t i = 0; r >= 0 && i < a.n_except; i++)
-		if ((r = append_raw(m->options, sizeof(m->options), ",except=")) >= 0)
+		if ((r = viewfs_append_raw(m->options, sizeof(m->options), ",except=")) >= 0)
 			r = viewfs_escape_append(m->options, sizeof(m->options), a.except[i]);
 	viewfs_args_free(&a);
 	if (r < 0) {

@@ -20,6 +20,9 @@ enum viewfs_mode {
 
 #define VIEWFS_EXCEPT_MAX 16
 #define VIEWFS_HIDE_MAX 64
+/* merge's read-only binds (keep=); the core takes at most 256 binds on an
+ * overlay, except= included (daemon/mount-trap.c LAYER_BINDS_MAX) */
+#define VIEWFS_MERGE_BINDS_MAX 200
 
 /* The mount options, parsed. */
 struct viewfs_args {
@@ -28,6 +31,7 @@ struct viewfs_args {
 	bool renew;
 	bool fuse;             /* cow through fuse-overlayfs even where overlayfs could */
 	bool debug;
+	bool overlay_only;     /* merge: no read-only binds of TARGET-only directories */
 	size_t n_except;
 	const char *except[VIEWFS_EXCEPT_MAX]; /* relative to TARGET, as given */
 	/* hide=, hidename=, mode=, uid=, gid=: a passthrough served by viewfs */
@@ -95,6 +99,14 @@ void viewfs_fuse_cow_serve(void *userdata, int fuse_fd);
 /* Append `path` to `buf` (of `size`, NUL-terminated) with ',' ':' and
  * backslash escaped for overlay options. -ENAMETOOLONG if it does not fit. */
 int viewfs_escape_append(char *buf, size_t size, const char *path);
+/* Append `text` as it is; -ENAMETOOLONG if it does not fit. */
+int viewfs_append_raw(char *buf, size_t size, const char *text);
+
+/* viewfs-merge.c: append `,keep=NAME` to the overlay options in `buf` for
+ * each directory (at most `max`) that TARGET has and SOURCE has not
+ * (directories open as `source_fd`, `target_fd`); stops quietly when
+ * `buf` is full. 0 or -errno; the number added in `ret_count`. */
+int viewfs_merge_binds(int source_fd, int target_fd, char *buf, size_t size, size_t max, size_t *ret_count);
 
 /* Is the directory `inner` (an fd) `outer` or below it, walking "..": both
  * fds reach the view's own mount tree (/proc/PID/root/...). */

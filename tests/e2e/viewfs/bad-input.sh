@@ -18,7 +18,7 @@ cases="unknown-option two-modes no-source missing-source same cow-target-in-laye
 layer-is-file renew-without-cow subtype readonly-layer except-missing except-dotdot except-with-move
 hide-bare-missing hide-bare-source hide-bare-root hide-bare-mixed fuse-without-cow cow-and-mincow
 fuse-with-except fuse-target-view-mount move-and-cow hide-dotdot hide-with-cow hidename-slash hide-on-file hide-missing-source bad-mode-octal
-bad-mode-symbolic bad-uid recursive-alone"
+bad-mode-symbolic bad-uid recursive-alone overlayonly-with-cow"
 out=$(vfs_run bash -c '
 	D='"$D"'
 	um_add_service viewfs || exit 10
@@ -67,6 +67,7 @@ sys.exit(0 if r == 0 else 32)" "$D/layer" "$D/host"; echo "move-and-cow st=$?"
 	bad bad-mode-symbolic -t viewfs -o mode=u+q none "$D/host"
 	bad bad-uid -t viewfs -o uid=4294967295 none "$D/host"
 	bad recursive-alone -t viewfs -o recursive none "$D/host"
+	bad overlayonly-with-cow -t viewfs -o cow,overlayonly "$D/layer" "$D/host"
 	echo "== end" >&2
 	umount "$D/rolayer"
 	mount -t viewfs -o cow "$D/layer" "$D/host" && echo alive > "$D/host/after" && cat "$D/host/after"
