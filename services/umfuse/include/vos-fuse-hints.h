@@ -10,7 +10,8 @@
  * about the module's behaviour: do not set one the module does not keep. */
 #pragma once
 
-/* The module serialises its requests anyway (one big lock), so the runner
+/* The module serialises its requests anyway (one big lock), and no handler
+ * waits for another request to arrive (a blocking lock, say), so the runner
  * lets one of its threads read the connection at a time: that thread keeps
  * reading while requests come in a burst, busy-polling between them so
  * that no wake-up is needed, and hands over to another thread after each
