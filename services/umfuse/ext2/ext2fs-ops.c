@@ -1826,10 +1826,11 @@ static void e2_op_write(fuse_req_t req, fuse_ino_t node, const char *buf, size_t
 		fuse_reply_write(req, written);
 }
 
-static int e2_flush_fs(struct e2_mount *m, bool sync)
+int e2_flush_fs(struct e2_mount *m, bool sync)
 {
 	if (!m->rw)
 		return 0;
+	e2_flusher_done(m);
 	return e2_errno(ext2fs_flush2(m->fs, sync ? 0 : EXT2_FLAG_FLUSH_NO_SYNC));
 }
 
@@ -1847,16 +1848,17 @@ static void e2_op_fsync(fuse_req_t req, fuse_ino_t node, int datasync, struct fu
 
 /* No flush operation: close(2) would wait for its FLUSH request, one more
  * round trip per written file (10% of an untar). Without one the kernel
- * stops sending FLUSH, and the image is brought up to date on RELEASE,
- * which the kernel sends after the last close without waiting for it.
- * fsync(2) still waits for the image's own fsync. */
+ * stops sending FLUSH, and the image is brought up to date after RELEASE,
+ * which the kernel sends after the last close without waiting for it
+ * (by the flusher, within 50 ms). fsync(2) still waits for the image's
+ * own fsync. */
 static void e2_release_ino(struct e2_mount *m, ext2_ino_t ino, bool written)
 {
 	pthread_mutex_lock(&m->lock);
 	if (e2_openfile_put(m->open, ino))
 		e2_inode_free(m, ino);	/* the last close of an unlinked file */
 	if (written)
-		e2_flush_fs(m, false);
+		e2_flusher_request(m);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -2270,7 +2272,8 @@ static void e2_op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~(unsigned)FUSE_CAP_ATOMIC_O_TRUNC;
 	/* one big lock: parallel directory operations gain nothing but are
 	 * harmless; keep async reads */
-	(void)m;
+	if (m->rw && e2_flusher_start(m) < 0 && m->debug)
+		fprintf(stderr, "umfuseext2: no flusher thread: flushing at every last close\n");
 }
 
 static void e2_op_destroy(void *userdata)
@@ -2278,7 +2281,10 @@ static void e2_op_destroy(void *userdata)
 	struct e2_mount *m = userdata;
 	ext2_ino_t ino;
 
+	e2_flusher_stop(m);
 	pthread_mutex_lock(&m->lock);
+	if (m->flusher.due)
+		e2_flush_fs(m, false);
 	while ((ino = e2_openfile_pop_orphan(m->open)))
 		e2_inode_free(m, ino);
 	pthread_mutex_unlock(&m->lock);

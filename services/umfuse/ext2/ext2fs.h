@@ -83,6 +83,12 @@ struct e2_mount {
 	struct dircache *dircache;
 	struct e2_openfile_table *open;
 	struct fuse_session *se;
+	struct {			/* ext2fs-flusher.c; under `lock` */
+		pthread_t thread;
+		pthread_cond_t wake;
+		struct timespec at;	/* when the due flush runs */
+		bool running, stop, due;
+	} flusher;
 };
 
 /* ---- ext2fs-errno.c ---- */
@@ -216,8 +222,21 @@ ext2_ino_t e2_openfile_pop_orphan(struct e2_openfile_table *t);
  * message in ret_msg. */
 int e2_journal_replay_ro(struct e2_mount *m, const char **ret_msg);
 
+/* ---- ext2fs-flusher.c ---- */
+/* The flusher thread of a read-write mount: e2_flusher_request (with
+ * m->lock held) asks for a flush of the image soon; e2_flusher_done (held)
+ * says one was just made. Without a running flusher a request flushes at
+ * once. 0 or -errno. */
+int e2_flusher_start(struct e2_mount *m);
+void e2_flusher_request(struct e2_mount *m);
+void e2_flusher_done(struct e2_mount *m);
+void e2_flusher_stop(struct e2_mount *m);
+
 /* ---- ext2fs-ops.c ---- */
 extern const struct fuse_lowlevel_ops e2_ops;
+/* Write the image's metadata (superblock, group descriptors, bitmaps),
+ * with `sync` also fsync it; m->lock held. 0 or -errno. */
+int e2_flush_fs(struct e2_mount *m, bool sync);
 struct e2_mount *e2_mount_of(fuse_req_t req);
 void e2_cred_init(struct e2_mount *m, fuse_req_t req, struct e2_cred *ret_cred);
 ext2_ino_t e2_ino_of(fuse_ino_t node);
