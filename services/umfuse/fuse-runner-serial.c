@@ -51,11 +51,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static void stop_serving(void *self)
-{
-	if (self)
-		atomic_fetch_sub(&serving, 1);
-}
+
+static void stop_serving(void *unused);
 
 static void setup(void)
 {
@@ -105,6 +102,19 @@ static void give_turn(void *unused)
 	pthread_mutex_unlock(&turn_lock);
 }
 
+/* The destructor of serving_key: a thread that ends while it serves
+ * (libfuse ends idle workers after their request) stops serving, and
+ * gives up the turn if it kept it. */
+static void stop_serving(void *unused)
+{
+	(void)unused;
+	atomic_fetch_sub(&serving, 1);
+	pthread_mutex_lock(&turn_lock);
+	if (turn_holder == gettid())
+		give_turn_locked();
+	pthread_mutex_unlock(&turn_lock);
+}
+
 static void stop_waiting(void *unused)
 {
 	(void)unused;
@@ -144,7 +154,10 @@ ssize_t runner_serial_read(ssize_t (*libc_read)(int, void *, size_t), int fd, vo
 		atomic_fetch_add(&serving, 1);
 		pthread_setspecific(serving_key, &serving_key);
 	}
-	if (r < (ssize_t)sizeof(struct fuse_in_header) || ((const struct fuse_in_header *)buf)->opcode == FUSE_READ)
+	/* keep the turn while serving, but not without the key that gives
+	 * it up should this thread end first */
+	if (!have_serving_key || r < (ssize_t)sizeof(struct fuse_in_header) ||
+	    ((const struct fuse_in_header *)buf)->opcode == FUSE_READ)
 		give_turn(NULL);
 	return r;
 }
