@@ -86,6 +86,13 @@ static void test_sticky_chown_chmod_killpriv(void **state)
 	assert_int_equal(e2_perm_killpriv(&u, S_IFREG | 02745), 0);	/* SGID w/o group x */
 	assert_int_equal(e2_perm_killpriv(&root, S_IFREG | 06755), 0);
 	assert_int_equal(e2_perm_killpriv(&u, S_IFDIR | 02755), 0);
+
+	/* omnipotent mode: no permission checks, but a write by a caller
+	 * other than root clears SUID/SGID as the kernel would */
+	struct e2_cred ou = u, oroot = root;
+	ou.privileged = ou.omnipotent = oroot.privileged = oroot.omnipotent = true;
+	assert_int_equal(e2_perm_killpriv(&ou, S_IFREG | 06755), S_ISUID | S_ISGID);
+	assert_int_equal(e2_perm_killpriv(&oroot, S_IFREG | 06755), 0);
 }
 
 /* user::rw- user:1000:rwx group::r-- group:50:rw- mask::r-- other::--- */

@@ -285,9 +285,9 @@ static void e2_human_ids(struct e2_mount *m, const struct e2_cli *cli)
 /* In a view, vos-fuse-runner serves umfuseext2 by these promises: every
  * request runs under the mount's one lock anyway, and SUID/SGID are
  * cleared here on write, truncate and chown (e2_perm_killpriv, setattr),
- * by the mount's own rules: in human mode for an unprivileged credential,
- * as the kernel does for a caller without CAP_FSETID; never in omnipotent
- * mode, where the service acts with every privilege. */
+ * by the kernel's rules: on write and truncate by a caller without
+ * CAP_FSETID (in human mode an unprivileged credential, in omnipotent
+ * mode a caller other than root), on chown always. */
 E2_EXPORT const unsigned vos_fuse_module_hints = VOS_FUSE_HINT_SERIAL_READER | VOS_FUSE_HINT_KILLPRIV_V2;
 
 E2_EXPORT int main(int argc, char *argv[])

@@ -46,7 +46,7 @@ void e2_cred_init(struct e2_mount *m, fuse_req_t req, struct e2_cred *ret_cred)
 	c->gid = ctx->gid;
 	c->req = req;
 	if (!m->human) {
-		c->privileged = true;
+		c->privileged = c->omnipotent = true;
 		return;
 	}
 	if (m->fixed_uid) {

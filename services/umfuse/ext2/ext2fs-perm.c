@@ -102,7 +102,8 @@ mode_t e2_perm_killpriv(const struct e2_cred *cred, mode_t mode)
 {
 	mode_t kill = 0;
 
-	if (cred->privileged || !S_ISREG(mode))
+	bool keeps = cred->omnipotent ? cred->uid == 0 : cred->privileged;
+	if (keeps || !S_ISREG(mode))
 		return 0;
 	if (mode & S_ISUID)
 		kill |= S_ISUID;

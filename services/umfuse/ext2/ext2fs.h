@@ -53,6 +53,7 @@ struct e2_cred {
 	uid_t uid;
 	gid_t gid;
 	bool privileged;	/* uid 0 in human mode, everybody in omnipotent mode */
+	bool omnipotent;	/* omnipotent mode: uid is still the caller's */
 	bool groups_loaded;
 	int ngroups;
 	gid_t groups[64];
@@ -147,7 +148,9 @@ bool e2_perm_owner_or_cap(const struct e2_cred *cred, uid_t owner);
 int e2_perm_chown(struct e2_cred *cred, uid_t owner, gid_t group, uid_t new_uid, gid_t new_gid);
 /* Mode to store on chmod (SGID dropped when the caller is not in the group). */
 int e2_perm_chmod(struct e2_cred *cred, uid_t owner, gid_t group, mode_t mode, mode_t *ret_mode);
-/* Mode bits to clear on write/truncate/chown (SUID, SGID when group-exec). */
+/* Mode bits to clear on write/truncate (SUID, SGID when group-exec): for
+ * an unprivileged credential, and in omnipotent mode for a caller other
+ * than root, as the kernel clears them for a caller without CAP_FSETID. */
 mode_t e2_perm_killpriv(const struct e2_cred *cred, mode_t mode);
 /* Full check on an inode, with its ACL if any. */
 int e2_access(struct e2_mount *m, struct e2_cred *cred, ext2_ino_t ino,
