@@ -27,7 +27,7 @@ static void *flusher_main(void *arg)
 			continue;
 		}
 		if (pthread_cond_timedwait(&m->flusher.wake, &m->lock, &m->flusher.at) != ETIMEDOUT)
-			continue;	/* woken early: stop, or an fsync did it */
+			continue;	/* woken early (to stop, or spuriously): look again */
 		if (m->flusher.due) {
 			m->flusher.due = false;
 			e2_flush_fs(m, false);
