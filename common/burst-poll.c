@@ -48,7 +48,7 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static uint64_t now_ns(void)
+uint64_t burst_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -66,16 +66,22 @@ static void wake_poller(struct burst_shared *sh)
 	syscall(SYS_futex, &sh->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-int burst_cpus_allowed(void)
+static int cpus_allowed(void)
 {
 	cpu_set_t allowed;
 	return sched_getaffinity(0, sizeof(allowed), &allowed) == 0 ? CPU_COUNT(&allowed) : 1;
 }
 
-struct burst_poll *burst_poll_new(const char *const *argv)
+int burst_poll_cpus(void)
 {
 	const char *env = getenv("VOS_FUSE_POLL");
-	if ((env && strcmp(env, "0") == 0) || burst_cpus_allowed() < 2)
+	int cpus = cpus_allowed();
+	return (env && strcmp(env, "0") == 0) || cpus < 2 ? 0 : cpus;
+}
+
+struct burst_poll *burst_poll_new(const char *const *argv)
+{
+	if (!burst_poll_cpus())
 		return NULL;
 	struct burst_poll *bp = calloc(1, sizeof(*bp));
 	if (!bp)
@@ -124,7 +130,7 @@ void burst_poll_request(struct burst_poll *bp)
 {
 	if (!bp)
 		return;
-	uint64_t now = now_ns();
+	uint64_t now = burst_now_ns();
 	uint64_t prev = atomic_exchange(&bp->shared->last_ns, now);
 	if (now - prev >= BURST_POLL_WINDOW_US * 1000ull)
 		wake_poller(bp->shared); /* a burst starts */
@@ -193,12 +199,12 @@ int burst_poll_run(const char *parent_text)
 	for (int fd = 0; fd < 3 && null >= 0; fd++)
 		dup2(null, fd);
 	close_range(3, ~0U, 0);
-	int cpus = burst_cpus_allowed();
+	int cpus = cpus_allowed();
 	uint64_t load_checked = 0;
 	unsigned busy_looks = 0;
 	while (!atomic_load(&sh->stop)) {
 		unsigned seq = atomic_load(&sh->seq);
-		uint64_t now = now_ns();
+		uint64_t now = burst_now_ns();
 		if (!in_burst(sh, now)) {
 			syscall(SYS_futex, &sh->seq, FUTEX_WAIT, seq, NULL, NULL, 0);
 			continue;

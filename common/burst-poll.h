@@ -29,6 +29,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define BURST_POLL_WINDOW_US 2000
@@ -49,8 +50,12 @@ void burst_poll_request(struct burst_poll *bp);
 
 void burst_poll_free(struct burst_poll *bp);
 
-/* How many CPUs this thread may run on. */
-int burst_cpus_allowed(void);
+/* How many CPUs there are to keep awake: those this thread may run on, or
+ * 0 when VOS_FUSE_POLL=0 is in the environment or there is only one. */
+int burst_poll_cpus(void);
+
+/* CLOCK_MONOTONIC, in nanoseconds. */
+uint64_t burst_now_ns(void);
 
 /* Whether more threads are runnable than `cpus` (/proc/loadavg), besides
  * the caller and the server of the request in flight: then no CPU halts,

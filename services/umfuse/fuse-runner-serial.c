@@ -24,9 +24,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "burst-poll.h"
@@ -44,13 +41,6 @@ static bool have_serving_key;
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 static int spin_cpus;	/* 0: never spin */
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 
 static void stop_serving(void *unused);
 
@@ -58,9 +48,7 @@ static void setup(void)
 {
 	/* a thread that ends while serving (libfuse ends idle ones) stops */
 	have_serving_key = pthread_key_create(&serving_key, stop_serving) == 0;
-	const char *env = getenv("VOS_FUSE_POLL");
-	int cpus = burst_cpus_allowed();
-	spin_cpus = have_serving_key && !(env && strcmp(env, "0") == 0) && cpus >= 2 ? cpus : 0;
+	spin_cpus = have_serving_key ? burst_poll_cpus() : 0;
 }
 
 static bool cpus_idle_enough(uint64_t now)
@@ -77,12 +65,12 @@ static bool cpus_idle_enough(uint64_t now)
 /* Busy-poll until a request is there or the burst is over. */
 static void spin_for_request(int fd)
 {
-	uint64_t last = atomic_load(&last_request_ns), now = now_ns();
+	uint64_t last = atomic_load(&last_request_ns), now = burst_now_ns();
 	const uint64_t window = BURST_POLL_WINDOW_US * 1000ull;
 	if (!spin_cpus || now - last >= window || atomic_load(&serving) != 0 || !cpus_idle_enough(now))
 		return;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	while (now_ns() - last < window)
+	while (burst_now_ns() - last < window)
 		if (poll(&p, 1, 0) != 0)
 			return;
 }
@@ -150,7 +138,7 @@ ssize_t runner_serial_read(ssize_t (*libc_read)(int, void *, size_t), int fd, vo
 	r = libc_read(fd, buf, count);
 	pthread_cleanup_pop(0);
 	if (r > 0 && have_serving_key) {
-		atomic_store(&last_request_ns, now_ns());
+		atomic_store(&last_request_ns, burst_now_ns());
 		atomic_fetch_add(&serving, 1);
 		pthread_setspecific(serving_key, &serving_key);
 	}
