@@ -322,8 +322,10 @@ static int except_split(const char *options, char *out, size_t size, struct exce
 		while (*p && *p != ',')
 			p += (*p == '\\' && p[1]) ? 2 : 1;
 		size_t len = (size_t)(p - start);
-		size_t key = len > 7 && strncmp(start, "except=", 7) == 0 ? 7 :
-			     len > 5 && strncmp(start, "keep=", 5) == 0	  ? 5 : 0;
+		/* keep= binds read-only, except= as the original is */
+		bool keep = len > strlen("keep=") && strncmp(start, "keep=", strlen("keep=")) == 0;
+		size_t key = keep ? strlen("keep=") :
+			     len > strlen("except=") && strncmp(start, "except=", strlen("except=")) == 0 ? strlen("except=") : 0;
 		if (key) {
 			if (ex->n == LAYER_BINDS_MAX)
 				return -EINVAL;
@@ -336,7 +338,7 @@ static int except_split(const char *options, char *out, size_t size, struct exce
 			rel[k] = '\0';
 			ex->fd[ex->n] = -1;
 			ex->bound[ex->n] = NULL;
-			ex->read_only[ex->n] = key == 5;
+			ex->read_only[ex->n] = keep;
 			ex->rel[ex->n++] = rel;
 		} else {
 			if (n_out + len + 2 > size)
