@@ -113,7 +113,10 @@ def mutate(rng, data):
         elif op == 7 and len(data) >= 16:  # another type or version
             struct.pack_into('<H', data, 6, rng.choice([0, 10, 11, 99, 100, 101, 102, 200, 0xffff, rng.getrandbits(16)]))
         elif op == 8 and len(data) > 16:  # repeat the fields
-            data += data[16:] * rng.randrange(1, 200)
+            # up to 4 packets' worth: repeated 200-fold up to four times,
+            # a packet grew to gigabytes and stalled the run (seed 10088)
+            times = min(rng.randrange(1, 200), max(1, 4 * MAX // (len(data) - 16)))
+            data += data[16:] * times
     return bytes(data)
 
 def one_packet(rng):
